@@ -1,0 +1,3 @@
+fn main() {
+    ros_link::configure();
+}
