@@ -101,7 +101,9 @@ class Emitter:
         t, acc = member.type, f'msg.{rs_name(member.name)}'
         kind, inner = self.element_kind(t), value_type(t)
         sequence = isinstance(t, d.UnboundedSequence)
-        if isinstance(t, d.BoundedSequence) or (kind in ('copy', 'clone') and not sequence):
+        if isinstance(t, d.BoundedSequence):
+            return acc if owned else f'{acc}.clone()'
+        if kind in ('copy', 'clone') and not sequence:
             return acc if owned or kind == 'copy' else f'{acc}.clone()'
         if sequence:
             if kind in ('copy', 'clone'):
