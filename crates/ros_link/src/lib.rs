@@ -45,6 +45,11 @@ pub fn is_wheel_prefix(prefix: &Path) -> bool {
 pub fn configure() {
     println!("cargo:rerun-if-env-changed=AMENT_PREFIX_PATH");
     let prefixes = ament_prefixes();
+    // rclrs adds these too, but its build script does not rerun when AMENT_PREFIX_PATH
+    // changes, so a cached build would keep linking against the previous prefixes.
+    for lib in prefixes.iter().map(|p| p.join("lib")).filter(|p| p.is_dir()) {
+        println!("cargo:rustc-link-search=native={}", lib.display());
+    }
     let Some(rcl) = rcl_prefix(&prefixes) else {
         println!(
             "cargo:warning=no lib/librcl.so on AMENT_PREFIX_PATH: source a ROS 2 setup or run `make ros-env`"
