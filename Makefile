@@ -11,6 +11,9 @@ STATE   := $(CURDIR)/.ros/$(ROS_DISTRO)
 SETUP   := $(STATE)/setup.sh
 OVERLAY := $(STATE)/overlay
 BUILD   := $(CURDIR)/build/$(ROS_DISTRO)
+# One cargo target dir per distro: rclrs is compiled for one distro at a time.
+CARGO_TARGET_DIR ?= $(CURDIR)/target/$(ROS_DISTRO)
+export CARGO_TARGET_DIR
 # Every recipe line that needs ROS runs with the project environment.
 RUN     := . $(SETUP) &&
 

@@ -1,7 +1,9 @@
 """Shared fixtures: an isolated DDS domain per test run, rclpy, and Rust processes."""
 
+import ctypes
 import fcntl
 import os
+import signal
 import subprocess
 import tempfile
 import time
@@ -69,6 +71,13 @@ def spin_until(node, predicate, timeout=20.0, step=None):
     raise AssertionError(f'condition not met within {timeout} s')
 
 
+def _die_with_parent():
+    """Runs in the child: if the test process dies (even by abort), so does the node,
+    instead of lingering in a domain the next run may claim."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 class RustProcess:
     """A Rust binary of this workspace run as a ROS node, stopped with SIGINT."""
 
@@ -78,7 +87,7 @@ class RustProcess:
         if ros_args:
             args += ['--ros-args', *ros_args]
         self.proc = subprocess.Popen(args, env=ros_only_env(), stdout=self.log,
-                                     stderr=subprocess.STDOUT)
+                                     stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
 
     def output(self):
         self.log.flush()
@@ -87,7 +96,7 @@ class RustProcess:
 
     def stop(self):
         if self.proc.poll() is None:
-            self.proc.send_signal(2)
+            self.proc.send_signal(signal.SIGINT)
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:

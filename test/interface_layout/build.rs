@@ -11,7 +11,9 @@ fn main() {
         .map(|p| p.join("share/rosidl_rs_gen_layout"))
         .find(|d| d.join("probe.c").is_file())
         .unwrap_or_else(|| {
-            panic!("no share/rosidl_rs_gen_layout/probe.c on AMENT_PREFIX_PATH: run `make interfaces`")
+            panic!(
+                "no share/rosidl_rs_gen_layout/probe.c on AMENT_PREFIX_PATH: run `make interfaces`"
+            )
         });
     let probe = probe_dir.join("probe.c");
     let tests = probe_dir.join("tests.rs");

@@ -40,7 +40,8 @@ class Emitter:
 
     # ---- types -------------------------------------------------------------------------
 
-    def struct_path(self, t: d.NamespacedType, rmw: bool, in_rmw_module: bool | None = None) -> str:
+    def struct_path(self, t: d.NamespacedType, rmw: bool,
+                    in_rmw_module: bool | None = None) -> str:
         """Path of a struct, RMW or idiomatic, as seen from an RMW or idiomatic module."""
         in_rmw_module = rmw if in_rmw_module is None else in_rmw_module
         pkg, namespace = t.namespaces
@@ -296,7 +297,9 @@ impl {MESSAGE} for {name} {{
     type RmwMsg = super::{ns}::rmw::{name};
 
     #[allow(unused_variables)]
-    fn into_rmw_message(msg_cow: std::borrow::Cow<'_, Self>) -> std::borrow::Cow<'_, Self::RmwMsg> {{
+    fn into_rmw_message(
+        msg_cow: std::borrow::Cow<'_, Self>,
+    ) -> std::borrow::Cow<'_, Self::RmwMsg> {{
         match msg_cow {{
             std::borrow::Cow::Owned(msg) => std::borrow::Cow::Owned(Self::RmwMsg {{
 {fields(lambda m: em.to_rmw(m, True))}            }}),
@@ -346,6 +349,10 @@ def action_item(action, rmw: bool) -> str:
     cancel = 'action_msgs::srv::rmw::CancelGoal' if rmw else 'action_msgs::srv::CancelGoal'
     uuid = 'unique_identifier_msgs::msg::rmw::UUID'
     rt = RUNTIME
+    # rosidl_runtime_rs's aliases for the RMW types of the action's parts
+    goal_req, goal_data = f'{rt}::RmwGoalRequest<Self>', f'{rt}::RmwGoalData<Self>'
+    fb_msg, fb_data = f'{rt}::RmwFeedbackMessage<Self>', f'{rt}::RmwFeedbackData<Self>'
+    res_resp, res_data = f'{rt}::RmwResultResponse<Self>', f'{rt}::RmwResultData<Self>'
     return f'''#[link(name = "{t.namespaces[0]}__rosidl_typesupport_c")]
 unsafe extern "C" {{
     fn rosidl_typesupport_c__get_action_type_support_handle__{c}() -> *const std::ffi::c_void;
@@ -369,11 +376,11 @@ impl {rt}::Action for {name} {{
         unsafe {{ rosidl_typesupport_c__get_action_type_support_handle__{c}() }}
     }}
 
-    fn create_goal_request(goal_id: &[u8; 16], goal: {rt}::RmwGoalData<Self>) -> {rt}::RmwGoalRequest<Self> {{
+    fn create_goal_request(goal_id: &[u8; 16], goal: {goal_data}) -> {goal_req} {{
         {r}{name}_SendGoal_Request {{ goal_id: {uuid} {{ uuid: *goal_id }}, goal }}
     }}
 
-    fn split_goal_request(request: {rt}::RmwGoalRequest<Self>) -> ([u8; 16], {rt}::RmwGoalData<Self>) {{
+    fn split_goal_request(request: {goal_req}) -> ([u8; 16], {goal_data}) {{
         (request.goal_id.uuid, request.goal)
     }}
 
@@ -392,11 +399,14 @@ impl {rt}::Action for {name} {{
         (response.stamp.sec, response.stamp.nanosec)
     }}
 
-    fn create_feedback_message(goal_id: &[u8; 16], feedback: {rt}::RmwFeedbackData<Self>) -> {rt}::RmwFeedbackMessage<Self> {{
+    fn create_feedback_message(
+        goal_id: &[u8; 16],
+        feedback: {fb_data},
+    ) -> {fb_msg} {{
         {r}{name}_FeedbackMessage {{ goal_id: {uuid} {{ uuid: *goal_id }}, feedback }}
     }}
 
-    fn split_feedback_message(feedback: {rt}::RmwFeedbackMessage<Self>) -> ([u8; 16], {rt}::RmwFeedbackData<Self>) {{
+    fn split_feedback_message(feedback: {fb_msg}) -> ([u8; 16], {fb_data}) {{
         (feedback.goal_id.uuid, feedback.feedback)
     }}
 
@@ -408,11 +418,11 @@ impl {rt}::Action for {name} {{
         &request.goal_id.uuid
     }}
 
-    fn create_result_response(status: i8, result: {rt}::RmwResultData<Self>) -> {rt}::RmwResultResponse<Self> {{
+    fn create_result_response(status: i8, result: {res_data}) -> {res_resp} {{
         {r}{name}_GetResult_Response {{ status, result }}
     }}
 
-    fn split_result_response(response: {rt}::RmwResultResponse<Self>) -> (i8, {rt}::RmwResultData<Self>) {{
+    fn split_result_response(response: {res_resp}) -> (i8, {res_data}) {{
         (response.status, response.result)
     }}
 }}

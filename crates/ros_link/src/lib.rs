@@ -19,7 +19,11 @@ use std::process::Command;
 /// The `AMENT_PREFIX_PATH` entries, in order.
 pub fn ament_prefixes() -> Vec<PathBuf> {
     env::var_os("AMENT_PREFIX_PATH")
-        .map(|v| env::split_paths(&v).filter(|p| !p.as_os_str().is_empty()).collect())
+        .map(|v| {
+            env::split_paths(&v)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -47,7 +51,11 @@ pub fn configure() {
     let prefixes = ament_prefixes();
     // rclrs adds these too, but its build script does not rerun when AMENT_PREFIX_PATH
     // changes, so a cached build would keep linking against the previous prefixes.
-    for lib in prefixes.iter().map(|p| p.join("lib")).filter(|p| p.is_dir()) {
+    for lib in prefixes
+        .iter()
+        .map(|p| p.join("lib"))
+        .filter(|p| p.is_dir())
+    {
         println!("cargo:rustc-link-search=native={}", lib.display());
     }
     let Some(rcl) = rcl_prefix(&prefixes) else {
@@ -121,7 +129,11 @@ fn python_library(venv: &Path) -> (PathBuf, String) {
 /// `<venv>/lib/python3.X/site-packages/ros_*.libs`: the wheels' bundled libraries.
 fn wheel_lib_dirs(venv: &Path) -> Vec<PathBuf> {
     let mut dirs = Vec::new();
-    for lib in std::fs::read_dir(venv.join("lib")).into_iter().flatten().flatten() {
+    for lib in std::fs::read_dir(venv.join("lib"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
         let site = lib.path().join("site-packages");
         for entry in std::fs::read_dir(site).into_iter().flatten().flatten() {
             let name = entry.file_name();

@@ -71,7 +71,10 @@ mod tests {
         // SAFETY: the probe defines `rv_layouts_len` entries of `rv_layouts`, whose strings
         // are NUL-terminated literals.
         let rows = unsafe {
-            std::slice::from_raw_parts(std::ptr::addr_of!(rv_layouts).cast::<CLayout>(), rv_layouts_len)
+            std::slice::from_raw_parts(
+                std::ptr::addr_of!(rv_layouts).cast::<CLayout>(),
+                rv_layouts_len,
+            )
         };
         let prefix = format!("{package}__");
         rows.iter()
@@ -88,7 +91,12 @@ mod tests {
         let c = c_layouts(package);
         let rust: BTreeMap<Key, (usize, usize, usize)> = rust
             .iter()
-            .map(|l| ((l.ty.to_owned(), l.field.to_owned()), (l.offset, l.size, l.align)))
+            .map(|l| {
+                (
+                    (l.ty.to_owned(), l.field.to_owned()),
+                    (l.offset, l.size, l.align),
+                )
+            })
             .collect();
         let mut errors = Vec::new();
         for (key, c_value) in &c {
@@ -104,7 +112,10 @@ mod tests {
         for key in rust.keys().filter(|k| !c.contains_key(*k)) {
             errors.push(format!("{}.{}: missing on the C side", key.0, key.1));
         }
-        assert!(!c.is_empty(), "{package}: the probe has no struct of this package");
+        assert!(
+            !c.is_empty(),
+            "{package}: the probe has no struct of this package"
+        );
         assert!(
             errors.is_empty(),
             "{package}: {} layout mismatches:\n{}",
@@ -137,6 +148,24 @@ mod tests {
                 Layout::of_field("builtin_interfaces__msg__Time", "nanosec", 8, 4),
             ],
         );
+    }
+
+    #[test]
+    fn constants_defaults_and_keyword_fields() {
+        use ros_env::rust_vision_test_msgs::msg::{AllTypes, IdlTypes};
+        assert_eq!(AllTypes::C_STR, "quote \" backslash \\ and unicode \u{e9}");
+        assert_eq!((AllTypes::C_U64, AllTypes::C_I64), (u64::MAX, i64::MIN));
+        assert_eq!((AllTypes::C_U32, AllTypes::C_I32), (u32::MAX, i32::MIN));
+        assert_eq!((AllTypes::C_F64, AllTypes::C_F32), (-1e100, 0.125));
+        assert_eq!(
+            (AllTypes::C_CHAR, AllTypes::C_BYTE, AllTypes::C_BOOL),
+            (100, 255, true)
+        );
+        let m = AllTypes::default();
+        assert_eq!((m.type_, m.match_, m.move_.as_str()), (0, false, ""));
+        assert_eq!((m.text.as_str(), m.int_array), ("default text", [1, 2, 3]));
+        assert_eq!(m.primitives.u64, 18_000_000_000_000_000_000);
+        assert_eq!(IdlTypes::default().with_default, 12.5);
     }
 
     include!(env!("LAYOUT_TESTS_RS"));
