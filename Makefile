@@ -23,7 +23,7 @@ INTERFACE_PACKAGES := builtin_interfaces unique_identifier_msgs rosgraph_msgs ac
 	sensor_msgs visualization_msgs diagnostic_msgs
 TEST_INTERFACES := test/interfaces/rust_vision_test_msgs
 
-.PHONY: all ros-env interfaces build test test-rust test-python lint clean
+.PHONY: all ros-env interfaces build test lint clean
 
 all: build
 
@@ -34,16 +34,16 @@ ros-env:
 # fix-ups are injected only when building against the wheels.
 interfaces: ros-env
 	@mkdir -p $(BUILD)
-	@for pkg in $(TEST_INTERFACES); do \
+	@$(RUN) for pkg in $(TEST_INTERFACES); do \
 	  name=$$(basename $$pkg); \
-	  $(RUN) cmake -S $$pkg -B $(BUILD)/$$name -DCMAKE_INSTALL_PREFIX=$(OVERLAY) \
+	  cmake -S $$pkg -B $(BUILD)/$$name -DCMAKE_INSTALL_PREFIX=$(OVERLAY) \
 	    -DBUILD_TESTING=OFF -DPython3_EXECUTABLE=$$(command -v python3) \
 	    $$([ "$$RUST_VISION_WHEELS" = 1 ] && echo -DCMAKE_PROJECT_INCLUDE=$(CURDIR)/cmake/wheel_fixups.cmake) \
 	    > $(BUILD)/$$name.configure.log 2>&1 \
 	  || { cat $(BUILD)/$$name.configure.log; exit 1; }; \
-	  $(RUN) cmake --build $(BUILD)/$$name -j 2 > $(BUILD)/$$name.build.log 2>&1 \
+	  cmake --build $(BUILD)/$$name -j 2 > $(BUILD)/$$name.build.log 2>&1 \
 	  || { tail -50 $(BUILD)/$$name.build.log; exit 1; }; \
-	  $(RUN) cmake --install $(BUILD)/$$name > /dev/null || exit 1; \
+	  cmake --install $(BUILD)/$$name > /dev/null || exit 1; \
 	  echo "interfaces: $$name installed into $(OVERLAY)"; \
 	done
 	$(RUN) PYTHONPATH=$(CURDIR)/tools:$$PYTHONPATH python3 -m rosidl_rs_gen \
@@ -55,7 +55,7 @@ build: interfaces
 
 test: build
 	$(RUN) cargo test --workspace
-	$(RUN) python3 -m pytest -ra test tools
+	$(RUN) python3 -m pytest -ra test
 
 lint: interfaces
 	cargo fmt --all -- --check

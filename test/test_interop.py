@@ -92,8 +92,9 @@ def all_types_sample(marker):
     return m
 
 
-def echo(node, message, in_topic, out_topic, msg_type, match, timeout=30.0):
-    """Publish until the Rust node's echo arrives (discovery takes a moment)."""
+def echo(node, message, in_topic, out_topic, msg_type, match, also=None, timeout=30.0):
+    """Publish until the Rust node's matching reply arrives (discovery takes a moment);
+    `also()` runs before each publication."""
     received = []
     sub = node.create_subscription(msg_type, out_topic, received.append, RELIABLE)
     pub = node.create_publisher(type(message), in_topic, RELIABLE)
@@ -101,6 +102,8 @@ def echo(node, message, in_topic, out_topic, msg_type, match, timeout=30.0):
 
     def publish_now_and_then():
         if time.monotonic() - last[0] > 0.5:
+            if also is not None:
+                also()
             pub.publish(message)
             last[0] = time.monotonic()
 
@@ -222,25 +225,20 @@ def test_parameter_services_and_a_generated_service(interop_node, rclpy_node):
     assert scaled.message == 'scaled 3 values by 5'
 
 
-def pong_stamp(node, namespace, clock_value=None, accept=lambda stamp: True, timeout=30.0):
+def pong_stamp(node, namespace, clock_value=None, accept=lambda stamp: True):
     """Ping the node in `namespace` until a pong's stamp is accepted; meanwhile publish
     `clock_value` on /clock, if given."""
-    pongs = []
-    sub = node.create_subscription(Header, f'{namespace}/pong', pongs.append, RELIABLE)
-    ping = node.create_publisher(String, f'{namespace}/ping', RELIABLE)
     clock = node.create_publisher(Clock, '/clock', 10) if clock_value is not None else None
 
-    def step():
+    def publish_clock():
         if clock is not None:
             clock.publish(Clock(clock=clock_value))
-        ping.publish(String(data='stamp please'))
 
     try:
-        return spin_until(node, lambda: next((p.stamp for p in pongs if accept(p.stamp)), None),
-                          timeout=timeout, step=step)
+        pong = echo(node, String(data='stamp please'), f'{namespace}/ping', f'{namespace}/pong',
+                    Header, lambda p: accept(p.stamp), also=publish_clock)
+        return pong.stamp
     finally:
-        node.destroy_subscription(sub)
-        node.destroy_publisher(ping)
         if clock is not None:
             node.destroy_publisher(clock)
 

@@ -33,14 +33,14 @@ def make_package(prefix, pkg, messages):
     return prefix
 
 
-def generate_error(tmp_path, pkg, prefixes):
+def generate_error(pkg, prefixes):
     with pytest.raises(GenerationError) as info:
         resolve([pkg], prefixes)
     return str(info.value)
 
 
 def test_missing_package_is_named(tmp_path):
-    message = generate_error(tmp_path, 'no_such_msgs', [tmp_path])
+    message = generate_error('no_such_msgs', [tmp_path])
     assert message.startswith('no_such_msgs: interface package not found in ')
     assert str(tmp_path) in message
 
@@ -48,7 +48,7 @@ def test_missing_package_is_named(tmp_path):
 def test_unparseable_file_is_named(tmp_path):
     prefix = make_package(tmp_path, 'broken_msgs', {'Bad': 'int32 x;'})
     (prefix / 'share/broken_msgs/msg/Bad.idl').write_text('module broken_msgs { struct {')
-    message = generate_error(tmp_path, 'broken_msgs', [prefix])
+    message = generate_error('broken_msgs', [prefix])
     assert message.startswith('broken_msgs: ')
     assert 'msg/Bad.idl: cannot be parsed' in message
 
@@ -56,20 +56,20 @@ def test_unparseable_file_is_named(tmp_path):
 def test_unknown_type_names_package_file_and_field(tmp_path):
     prefix = make_package(tmp_path, 'ref_msgs',
                           {'Holder': 'geometry_msgs::msg::NoSuchType thing;'})
-    message = generate_error(tmp_path, 'ref_msgs', [prefix] + INSTALLED)
+    message = generate_error('ref_msgs', [prefix] + INSTALLED)
     assert 'ref_msgs: ' in message and 'msg/Holder.idl: Holder.thing' in message
     assert 'unknown type geometry_msgs/msg/NoSuchType' in message
 
 
 def test_dependency_package_not_found_is_named(tmp_path):
     prefix = make_package(tmp_path, 'dep_msgs', {'Holder': 'nowhere_msgs::msg::Thing thing;'})
-    message = generate_error(tmp_path, 'dep_msgs', [prefix])
+    message = generate_error('dep_msgs', [prefix])
     assert message.startswith('nowhere_msgs: interface package not found')
 
 
 def test_long_double_is_refused_not_miscompiled(tmp_path):
     prefix = make_package(tmp_path, 'ld_msgs', {'Wide': 'long double value;'})
-    message = generate_error(tmp_path, 'ld_msgs', [prefix])
+    message = generate_error('ld_msgs', [prefix])
     assert 'ld_msgs: ' in message and 'msg/Wide.idl: Wide.value' in message
     assert 'long double' in message
 
@@ -77,7 +77,7 @@ def test_long_double_is_refused_not_miscompiled(tmp_path):
 def test_msg_without_idl_is_refused(tmp_path):
     prefix = make_package(tmp_path, 'legacy_msgs', {'Ok': 'int32 x;'})
     (prefix / 'share/legacy_msgs/msg/Old.msg').write_text('int32 x\n')
-    message = generate_error(tmp_path, 'legacy_msgs', [prefix])
+    message = generate_error('legacy_msgs', [prefix])
     assert 'legacy_msgs: ' in message and 'Old.msg: no Old.idl beside it' in message
 
 
