@@ -173,13 +173,26 @@ def test_1080p_image_made_in_rust(interop_node, rclpy_node):
     assert np.array_equal(np.frombuffer(bytes(received.data), dtype=np.uint8), expected)
 
 
-def call(node, srv_type, name, request, timeout=20.0):
+def call(node, srv_type, name, request, timeout=20.0, resend_every=2.0):
+    """Call a service and wait for the response.
+
+    The request is sent again every `resend_every` s: with Fast DDS a response can be lost
+    when the server answers before its response writer has matched our reader, even though
+    `service_is_ready()` was already true. Every service called here is idempotent.
+    """
     client = node.create_client(srv_type, name)
     try:
         spin_until(node, lambda: client.service_is_ready(), timeout=timeout)
-        future = client.call_async(request)
-        return spin_until(node, lambda: future.result() if future.done() else None,
-                          timeout=timeout)
+        deadline = time.monotonic() + timeout
+        while True:
+            future = client.call_async(request)
+            try:
+                return spin_until(node, lambda: future.result() if future.done() else None,
+                                  timeout=min(resend_every, deadline - time.monotonic()))
+            except AssertionError:
+                client.remove_pending_request(future)
+                if time.monotonic() >= deadline:
+                    raise
     finally:
         node.destroy_client(client)
 
