@@ -23,44 +23,60 @@ INTERFACE_PACKAGES := builtin_interfaces unique_identifier_msgs rosgraph_msgs ac
 	sensor_msgs visualization_msgs diagnostic_msgs
 TEST_INTERFACES := test/interfaces/rust_vision_test_msgs
 
-.PHONY: all ros-env interfaces build test lint clean
+.PHONY: all ros-env interfaces package build test lint clean
 
 all: build
 
 ros-env:
 	tools/ros-env $(STATE)
 
-# Interface packages are built with plain CMake into the overlay prefix; the wheel
-# fix-ups are injected only when building against the wheels.
+# CMake arguments of every package built here: install into the overlay; the wheel
+# fix-ups only when building against the wheels.
+CMAKE_ARGS = -DCMAKE_INSTALL_PREFIX=$(OVERLAY) -DBUILD_TESTING=OFF \
+	-DPython3_EXECUTABLE=$$(command -v python3) \
+	$$([ "$$RUST_VISION_WHEELS" = 1 ] && echo -DCMAKE_PROJECT_INCLUDE=$(CURDIR)/cmake/wheel_fixups.cmake)
+
+# Configure, build and install the CMake package $(1) in directory $(2), logs in $(BUILD).
+define cmake_package
+	@name=$(1); $(RUN) \
+	cmake -S $(2) -B $(BUILD)/$$name $(CMAKE_ARGS) $(3) > $(BUILD)/$$name.configure.log 2>&1 \
+	  || { cat $(BUILD)/$$name.configure.log; exit 1; }; \
+	cmake --build $(BUILD)/$$name -j 2 > $(BUILD)/$$name.build.log 2>&1 \
+	  || { tail -50 $(BUILD)/$$name.build.log; exit 1; }; \
+	cmake --install $(BUILD)/$$name > $(BUILD)/$$name.install.log 2>&1 \
+	  || { tail -50 $(BUILD)/$$name.install.log; exit 1; }; \
+	echo "$$name: built and installed into $(OVERLAY)"
+endef
+
+GENERATE := $(RUN) PYTHONPATH=$(CURDIR)/tools:$$PYTHONPATH python3 -m rosidl_rs_gen \
+	--overlay $(OVERLAY)
+
+# The test interfaces, and the rclrs crates of everything but this package's own messages
+# (the package build adds those).
 interfaces: ros-env
 	@mkdir -p $(BUILD)
-	@$(RUN) for pkg in $(TEST_INTERFACES); do \
-	  name=$$(basename $$pkg); \
-	  cmake -S $$pkg -B $(BUILD)/$$name -DCMAKE_INSTALL_PREFIX=$(OVERLAY) \
-	    -DBUILD_TESTING=OFF -DPython3_EXECUTABLE=$$(command -v python3) \
-	    $$([ "$$RUST_VISION_WHEELS" = 1 ] && echo -DCMAKE_PROJECT_INCLUDE=$(CURDIR)/cmake/wheel_fixups.cmake) \
-	    > $(BUILD)/$$name.configure.log 2>&1 \
-	  || { cat $(BUILD)/$$name.configure.log; exit 1; }; \
-	  cmake --build $(BUILD)/$$name -j 2 > $(BUILD)/$$name.build.log 2>&1 \
-	  || { tail -50 $(BUILD)/$$name.build.log; exit 1; }; \
-	  cmake --install $(BUILD)/$$name > /dev/null || exit 1; \
-	  echo "interfaces: $$name installed into $(OVERLAY)"; \
-	done
-	$(RUN) PYTHONPATH=$(CURDIR)/tools:$$PYTHONPATH python3 -m rosidl_rs_gen \
-	  --overlay $(OVERLAY) --layout-probe $(INTERFACE_PACKAGES) \
-	  $(notdir $(TEST_INTERFACES))
+	$(foreach pkg,$(TEST_INTERFACES),$(call cmake_package,$(notdir $(pkg)),$(pkg)))
+	$(GENERATE) $(INTERFACE_PACKAGES) $(notdir $(TEST_INTERFACES))
 
-build: interfaces
+# The rust_vision package itself, as colcon would build it: messages, vision_node
+# (release, installed into the overlay's lib/rust_vision), Python nodes, launch files.
+# Then the layout probe over every generated crate, this package's included.
+package: interfaces
+	$(call cmake_package,rust_vision,.,-DRUST_VISION_CRATE_PREFIX=$(OVERLAY) \
+	  -DRUST_VISION_CARGO_TARGET_DIR=$(CARGO_TARGET_DIR))
+	$(GENERATE) --layout-probe $(INTERFACE_PACKAGES) $(notdir $(TEST_INTERFACES)) rust_vision
+
+build: package
 	$(RUN) cargo build --workspace --all-targets
 
 test: build
 	$(RUN) cargo test --workspace
 	$(RUN) python3 -m pytest -ra test
 
-lint: interfaces
+lint: package
 	cargo fmt --all -- --check
 	$(RUN) cargo clippy --workspace --all-targets -- -D warnings
-	$(RUN) flake8 tools test
+	$(RUN) flake8 tools test python_nodes launch
 
 clean:
 	rm -rf build target .ros

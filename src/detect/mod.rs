@@ -1,0 +1,117 @@
+//! Detection: the [`Detector`] extension point, its results, and one module per detector.
+
+pub mod blobs;
+
+use std::str::FromStr;
+
+use image::RgbImage;
+
+use crate::classify::Classification;
+use crate::error::{ConfigError, Result};
+
+/// An axis-aligned box in pixels of the original image: origin at the top-left corner of
+/// the top-left pixel, x right, y down; a box over pixel columns 10..=19 has x 10, width 10.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BoundingBox {
+    pub x: f32,
+    pub y: f32,
+    pub width: f32,
+    pub height: f32,
+}
+
+impl BoundingBox {
+    /// Area, pixels².
+    pub fn area(&self) -> f32 {
+        self.width.max(0.0) * self.height.max(0.0)
+    }
+
+    /// Intersection over union, 0..1 (0 when either box is empty).
+    pub fn iou(&self, other: &BoundingBox) -> f32 {
+        let w = (self.x + self.width).min(other.x + other.width) - self.x.max(other.x);
+        let h = (self.y + self.height).min(other.y + other.height) - self.y.max(other.y);
+        let inter = w.max(0.0) * h.max(0.0);
+        let union = self.area() + other.area() - inter;
+        if union > 0.0 {
+            inter / union
+        } else {
+            0.0
+        }
+    }
+}
+
+/// One object found in an image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detection {
+    pub bbox: BoundingBox,
+    /// Index of the class in the detector's labels.
+    pub class_id: i32,
+    /// Human-readable class name.
+    pub label: String,
+    /// Confidence of the class, 0..1.
+    pub score: f32,
+    /// Confidence that there is an object at all, 0..1.
+    pub objectness: f32,
+    /// Second-stage result, when a classifier ran and answered.
+    pub classification: Option<Classification>,
+}
+
+/// A first-stage detector: finds objects in a whole image.
+///
+/// Implementations are immutable while detecting, so one instance can serve several
+/// worker threads.
+pub trait Detector: Send + Sync {
+    /// The name the `detector` parameter selects it by.
+    fn name(&self) -> &'static str;
+
+    /// Detections in `image`, in the detector's order of preference.
+    fn detect(&self, image: &RgbImage) -> Result<Vec<Detection>>;
+}
+
+/// The detectors there are, by the name the `detector` parameter uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetectorKind {
+    /// [`blobs::Blobs`].
+    Blobs,
+}
+
+impl DetectorKind {
+    /// Every name [`DetectorKind::from_str`] accepts.
+    pub const NAMES: &'static [&'static str] = &["blobs"];
+}
+
+impl FromStr for DetectorKind {
+    type Err = ConfigError;
+
+    fn from_str(name: &str) -> Result<Self, ConfigError> {
+        match name {
+            "blobs" => Ok(DetectorKind::Blobs),
+            other => Err(ConfigError::invalid(
+                "detector",
+                format!("{other:?} is not one of {}", Self::NAMES.join(", ")),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bbox(x: f32, y: f32, width: f32, height: f32) -> BoundingBox {
+        BoundingBox {
+            x,
+            y,
+            width,
+            height,
+        }
+    }
+
+    #[test]
+    fn iou_of_known_boxes() {
+        let a = bbox(0.0, 0.0, 10.0, 10.0);
+        assert_eq!(a.iou(&a), 1.0);
+        assert_eq!(a.iou(&bbox(5.0, 0.0, 10.0, 10.0)), 50.0 / 150.0);
+        assert_eq!(a.iou(&bbox(10.0, 0.0, 10.0, 10.0)), 0.0);
+        assert_eq!(a.iou(&bbox(0.0, 0.0, 0.0, 0.0)), 0.0);
+    }
+}

@@ -1,0 +1,101 @@
+//! Errors of the core, grouped by who is at fault.
+
+use thiserror::Error;
+
+/// Result of the core's operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in the core.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// The sender's fault: the image is malformed.
+    #[error("bad input: {0}")]
+    Input(#[from] InputError),
+    /// The operator's fault: a parameter or model is wrong.
+    #[error("bad configuration: {0}")]
+    Config(#[from] ConfigError),
+    /// Well-formed, but not something this build can handle.
+    #[error("unsupported: {0}")]
+    Unsupported(#[from] UnsupportedError),
+    /// Our fault.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// A short, stable name of the cause (`data_length`, `unsupported_encoding`, ...), for
+    /// counting failures and for rate-limiting their log lines per cause.
+    pub fn cause(&self) -> &'static str {
+        match self {
+            Error::Input(e) => e.cause(),
+            Error::Config(_) => "configuration",
+            Error::Unsupported(UnsupportedError::Encoding(_)) => "unsupported_encoding",
+            Error::Internal(_) => "internal",
+        }
+    }
+}
+
+/// A malformed image.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum InputError {
+    #[error("image has zero size ({width}x{height})")]
+    ZeroSize { width: u32, height: u32 },
+    #[error("image of {width}x{height} pixels exceeds the limit of {max_width}x{max_height}")]
+    TooLarge {
+        width: u32,
+        height: u32,
+        max_width: u32,
+        max_height: u32,
+    },
+    #[error("image needs {bytes} bytes, more than the limit of {max_bytes}")]
+    TooManyBytes { bytes: u64, max_bytes: u64 },
+    #[error("step {step} is less than width {width} x {bytes_per_pixel} bytes per pixel")]
+    StepTooSmall {
+        step: u32,
+        width: u32,
+        bytes_per_pixel: u32,
+    },
+    #[error("data length {actual} does not match step {step} x height {height} = {expected}")]
+    DataLength {
+        actual: u64,
+        expected: u64,
+        step: u32,
+        height: u32,
+    },
+}
+
+impl InputError {
+    /// See [`Error::cause`].
+    pub fn cause(&self) -> &'static str {
+        match self {
+            InputError::ZeroSize { .. } => "zero_size",
+            InputError::TooLarge { .. } | InputError::TooManyBytes { .. } => "too_large",
+            InputError::StepTooSmall { .. } => "step_too_small",
+            InputError::DataLength { .. } => "data_length",
+        }
+    }
+}
+
+/// A bad parameter value.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("parameter `{name}`: {reason}")]
+    InvalidParameter { name: String, reason: String },
+}
+
+impl ConfigError {
+    /// Shorthand for [`ConfigError::InvalidParameter`].
+    pub fn invalid(name: impl Into<String>, reason: impl Into<String>) -> Self {
+        ConfigError::InvalidParameter {
+            name: name.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Input this build cannot handle.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum UnsupportedError {
+    #[error("encoding {0:?} (supported: {supported})", supported = crate::decode::Encoding::SUPPORTED)]
+    Encoding(String),
+}

@@ -1,0 +1,65 @@
+//! sensor_msgs/Image -> core [`RawImage`], core [`FrameResult`] -> rust_vision/DetectionArray.
+
+use std::time::Duration;
+
+use ros_env::rust_vision::msg::{Detection as DetectionMsg, DetectionArray};
+use ros_env::sensor_msgs::msg::Image;
+use ros_env::std_msgs::msg::Header;
+
+use crate::frame::RawImage;
+use crate::pipeline::FrameResult;
+
+/// Splits an Image message into its header and the raw image, moving the pixel data.
+pub fn raw_image(msg: Image) -> (Header, RawImage) {
+    let raw = RawImage {
+        width: msg.width,
+        height: msg.height,
+        step: msg.step,
+        encoding: msg.encoding,
+        is_bigendian: msg.is_bigendian != 0,
+        data: msg.data,
+    };
+    (msg.header, raw)
+}
+
+/// The results message of one frame; `header` is the source image's, unchanged.
+pub fn detection_array(
+    header: Header,
+    sequence: u64,
+    result: &FrameResult,
+    latency: Duration,
+) -> DetectionArray {
+    let detections = result
+        .detections
+        .iter()
+        .map(|d| {
+            let (classification_label, classification_score) = match &d.classification {
+                Some(c) => (c.label.clone(), c.score),
+                None => (String::new(), 0.0),
+            };
+            DetectionMsg {
+                x: d.bbox.x,
+                y: d.bbox.y,
+                width: d.bbox.width,
+                height: d.bbox.height,
+                class_id: d.class_id,
+                label: d.label.clone(),
+                score: d.score,
+                objectness: d.objectness,
+                classification_label,
+                classification_score,
+            }
+        })
+        .collect();
+    DetectionArray {
+        header,
+        image_width: result.width,
+        image_height: result.height,
+        sequence,
+        detections,
+        latency: latency.as_secs_f64(),
+        decode_time: result.timings.decode.as_secs_f64(),
+        detect_time: result.timings.detect.as_secs_f64(),
+        classify_time: result.timings.classify.as_secs_f64(),
+    }
+}
