@@ -1,6 +1,7 @@
 # rust_vision: build and test on a machine without ROS 2 (PyPI wheels in a project venv),
 # or on top of a sourced ROS 2 installation (nothing installed then).
 #
+#   make demo               set everything up and run the pipeline for a few seconds
 #   make test               set everything up and run every test
 #   make ROS_DISTRO=kilted test
 
@@ -23,7 +24,7 @@ INTERFACE_PACKAGES := builtin_interfaces unique_identifier_msgs rosgraph_msgs ac
 	sensor_msgs visualization_msgs diagnostic_msgs
 TEST_INTERFACES := test/interfaces/rust_vision_test_msgs
 
-.PHONY: all ros-env interfaces package build test lint clean
+.PHONY: all ros-env interfaces package build demo test lint clean
 
 all: build
 
@@ -68,6 +69,11 @@ package: interfaces
 
 build: package
 	$(RUN) cargo build --workspace --all-targets
+
+# The pipeline for a few seconds on synthetic camera images: image_publisher -> vision_node
+# -> results_subscriber.
+demo: package
+	$(RUN) tools/demo
 
 test: build
 	$(RUN) cargo test --workspace

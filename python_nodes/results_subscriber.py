@@ -123,12 +123,19 @@ def main(argv: list[str] | None = None) -> int:
         if not args.quiet:
             print(describe(record), flush=True)
 
-    node.create_subscription(DetectionArray, args.topic, on_result, QOS[args.qos])
+    subscription = node.create_subscription(DetectionArray, args.topic, on_result,
+                                            QOS[args.qos])
     start = last = time.monotonic()
+    connected = False
     try:
         while args.count == 0 or summary.results < args.count:
             seen = summary.results
             rclpy.spin_once(node, timeout_sec=0.1)
+            if not connected and node.count_publishers(subscription.topic_name) > 0:
+                # Printed once, so that a script can wait for it before sending frames.
+                connected = True
+                print(f'results_subscriber: subscribed to {subscription.topic_name}',
+                      flush=True)
             now = time.monotonic()
             if summary.results != seen:
                 last = now

@@ -71,6 +71,30 @@ def spin_until(node, predicate, timeout=20.0, step=None):
     raise AssertionError(f'condition not met within {timeout} s')
 
 
+def call(node, srv_type, name, request, timeout=20.0, resend_every=2.0):
+    """Call a service and wait for the response.
+
+    The request is sent again every `resend_every` s: with Fast DDS a response can be lost
+    when the server answers before its response writer has matched our reader, even though
+    `service_is_ready()` was already true. Every service called here is idempotent.
+    """
+    client = node.create_client(srv_type, name)
+    try:
+        spin_until(node, lambda: client.service_is_ready(), timeout=timeout)
+        deadline = time.monotonic() + timeout
+        while True:
+            future = client.call_async(request)
+            try:
+                return spin_until(node, lambda: future.result() if future.done() else None,
+                                  timeout=min(resend_every, deadline - time.monotonic()))
+            except AssertionError:
+                client.remove_pending_request(future)
+                if time.monotonic() >= deadline:
+                    raise
+    finally:
+        node.destroy_client(client)
+
+
 def _die_with_parent():
     """Runs in the child: if the test process dies (even by abort), so does the node,
     instead of lingering in a domain the next run may claim."""
@@ -78,31 +102,46 @@ def _die_with_parent():
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
+def installed(executable):
+    """Path of `executable` of the rust_vision package, as `ros2 run` would find it."""
+    for prefix in os.environ.get('AMENT_PREFIX_PATH', '').split(os.pathsep):
+        path = Path(prefix) / 'lib' / 'rust_vision' / executable
+        if prefix and path.is_file():
+            return path
+    raise FileNotFoundError(f'no lib/rust_vision/{executable} on AMENT_PREFIX_PATH: make build')
+
+
 class RustProcess:
-    """A Rust binary of this workspace run as a ROS node, stopped with SIGINT."""
+    """A Rust binary run as a ROS node, stopped with SIGINT: `binary` is a path, or the
+    name of a binary of this workspace's debug build."""
 
     def __init__(self, binary, *ros_args, log_dir):
-        self.log = open(Path(log_dir) / f'{Path(binary).name}.log', 'w+')
-        args = [str(TARGET / 'debug' / binary)]
+        self.log_path = Path(log_dir) / f'{Path(binary).name}.log'
+        self.log = open(self.log_path, 'w')
+        args = [str(binary if Path(binary).is_absolute() else TARGET / 'debug' / binary)]
         if ros_args:
             args += ['--ros-args', *ros_args]
         self.proc = subprocess.Popen(args, env=ros_only_env(), stdout=self.log,
                                      stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
 
     def output(self):
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
+        """Everything the process printed so far."""
+        if not self.log.closed:
+            self.log.flush()
+        return self.log_path.read_text()
 
-    def stop(self):
+    def stop(self, sig=signal.SIGINT):
+        """Stops the process with `sig` (if still running); returns its exit code."""
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
+            self.proc.send_signal(sig)
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self.log.close()
+        if not self.log.closed:
+            self.log.close()
+        return self.proc.returncode
 
 
 @pytest.fixture

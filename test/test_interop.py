@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 from builtin_interfaces.msg import Time
-from conftest import spin_until
+from conftest import call, spin_until
 from geometry_msgs.msg import Point
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
@@ -171,30 +171,6 @@ def test_1080p_image_made_in_rust(interop_node, rclpy_node):
     expected = ((np.arange(1920 * 1080 * 3, dtype=np.uint64) * 7 + seed) % 251).astype(np.uint8)
     assert (received.width, received.height, received.encoding) == (1920, 1080, 'rgb8')
     assert np.array_equal(np.frombuffer(bytes(received.data), dtype=np.uint8), expected)
-
-
-def call(node, srv_type, name, request, timeout=20.0, resend_every=2.0):
-    """Call a service and wait for the response.
-
-    The request is sent again every `resend_every` s: with Fast DDS a response can be lost
-    when the server answers before its response writer has matched our reader, even though
-    `service_is_ready()` was already true. Every service called here is idempotent.
-    """
-    client = node.create_client(srv_type, name)
-    try:
-        spin_until(node, lambda: client.service_is_ready(), timeout=timeout)
-        deadline = time.monotonic() + timeout
-        while True:
-            future = client.call_async(request)
-            try:
-                return spin_until(node, lambda: future.result() if future.done() else None,
-                                  timeout=min(resend_every, deadline - time.monotonic()))
-            except AssertionError:
-                client.remove_pending_request(future)
-                if time.monotonic() >= deadline:
-                    raise
-    finally:
-        node.destroy_client(client)
 
 
 def test_parameter_services_and_a_generated_service(interop_node, rclpy_node):

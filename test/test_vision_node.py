@@ -1,0 +1,312 @@
+"""vision_node end to end: real rclpy processes and the installed vision_node over DDS.
+
+vision_node is the release binary `make build` installs into the overlay's
+lib/rust_vision, the one `ros2 run rust_vision vision_node` starts.
+"""
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from conftest import call, installed, ROOT, ros_only_env, spin_until
+from rclpy.qos import qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
+from rcl_interfaces.msg import Log
+from rust_vision.msg import DetectionArray
+from sensor_msgs.msg import Image
+
+sys.path.insert(0, str(ROOT / 'python_nodes'))
+from scenes import encode, iou, make_scene  # noqa: E402
+
+RELIABLE = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
+
+
+@pytest.fixture
+def vision_node(rust_process):
+    """Starts the installed vision_node with ROS arguments."""
+    def start(*ros_args):
+        return rust_process(installed('vision_node'), *ros_args)
+    return start
+
+
+class Collector:
+    """Keeps every message received on a topic."""
+
+    def __init__(self, node, msg_type, topic, qos=RELIABLE):
+        self.messages = []
+        self.subscription = node.create_subscription(msg_type, topic, self.messages.append, qos)
+
+
+@pytest.fixture
+def collect(rclpy_node):
+    made = []
+
+    def make(msg_type, topic, qos=RELIABLE):
+        made.append(Collector(rclpy_node, msg_type, topic, qos))
+        return made[-1]
+
+    yield make
+    for collector in made:
+        rclpy_node.destroy_subscription(collector.subscription)
+
+
+def image_msg(rgb, encoding, frame_id, stamp):
+    data, step = encode(rgb, encoding)
+    msg = Image(height=rgb.shape[0], width=rgb.shape[1], encoding=encoding, step=step)
+    msg.data = data
+    msg.header.frame_id = frame_id
+    msg.header.stamp = stamp
+    return msg
+
+
+def publish_all(node, topic, messages, results, rate=30.0, qos=RELIABLE):
+    """Publishes `messages` on `topic` once vision_node answers.
+
+    Until then a warm-up frame goes out every 0.2 s: only a result for it proves that every
+    reader and writer on the way has matched, so that no counted frame or result is lost
+    to discovery. The results of warm-up frames are removed from `results`.
+    """
+    publisher = node.create_publisher(Image, topic, qos)
+    try:
+        warmup = image_msg(np.zeros((8, 8, 3), np.uint8), 'rgb8', 'warmup',
+                           node.get_clock().now().to_msg())
+
+        def answered():
+            publisher.publish(warmup)
+            spin_until_time(node, 0.2)
+            return any(m.header.frame_id == 'warmup' for m in results.messages)
+
+        spin_until(node, answered)
+        spin_until_time(node, 0.3)
+        results.messages[:] = [m for m in results.messages if m.header.frame_id != 'warmup']
+        for msg in messages:
+            publisher.publish(msg)
+            spin_until_time(node, 1.0 / rate)
+        publisher.wait_for_all_acked()
+    finally:
+        node.destroy_publisher(publisher)
+
+
+def spin_until_time(node, seconds):
+    import rclpy
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        rclpy.spin_once(node, timeout_sec=left)
+
+
+def assert_matches_truth(result, shapes, min_iou=0.9):
+    boxes = [(d.x, d.y, d.width, d.height) for d in result.detections]
+    assert len(boxes) == len(shapes), f'{result.header.frame_id}: {boxes} vs {shapes}'
+    for shape in shapes:
+        truth = (shape.x, shape.y, shape.width, shape.height)
+        best = max(iou(truth, box) for box in boxes)
+        assert best >= min_iou, f'{result.header.frame_id}: {shape} best IoU {best:.3f}'
+
+
+@pytest.mark.parametrize('encoding', ['rgb8', 'bgr8', 'mono8'])
+def test_n_reliable_frames_give_exactly_n_results(encoding, vision_node, rclpy_node, collect):
+    ns = f'/e2e_{encoding}'
+    mode = 'bright' if encoding == 'mono8' else 'chroma'
+    vision_node('-r', f'__ns:={ns}', '-p', 'qos:=reliable', '-p', f'blobs.mode:={mode}')
+    results = collect(DetectionArray, f'{ns}/detections')
+    rng = np.random.default_rng(7)
+    frames = []
+    for i in range(25):
+        rgb, shapes = make_scene(640, 480, 4, rng, noise=8)
+        stamp = rclpy_node.get_clock().now().to_msg()
+        frames.append((image_msg(rgb, encoding, f'cam_{i}', stamp), shapes))
+    publish_all(rclpy_node, f'{ns}/image', [m for m, _ in frames], results)
+
+    spin_until(rclpy_node, lambda: len(results.messages) >= len(frames))
+    spin_until_time(rclpy_node, 0.5)  # nothing more may come
+    assert len(results.messages) == len(frames)
+    first = results.messages[0].sequence
+    for i, (result, (sent, shapes)) in enumerate(zip(results.messages, frames)):
+        assert result.header.frame_id == sent.header.frame_id
+        assert result.header.stamp == sent.header.stamp
+        assert (result.image_width, result.image_height) == (640, 480)
+        assert result.sequence == first + i
+        assert result.latency >= result.decode_time + result.detect_time > 0
+        assert_matches_truth(result, shapes)
+
+
+def test_python_nodes_in_a_namespace(vision_node, tmp_path):
+    """image_publisher -> vision_node -> results_subscriber, all real processes, under one
+    namespace given by --ros-args, with the image topic remapped."""
+    ros = ['--ros-args', '-r', '__ns:=/ns_test', '-r', 'image:=camera/image_raw']
+    vision_node('-r', '__ns:=/ns_test', '-r', 'image:=camera/image_raw',
+                '-p', 'qos:=reliable')
+    count, truth, out = 12, tmp_path / 'truth.jsonl', tmp_path / 'results.jsonl'
+    python = [sys.executable]
+    subscriber = subprocess.Popen(
+        python + [str(installed('results_subscriber')), '--count', str(count),
+                  '--output', str(out), *ros],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    first_line = subscriber.stdout.readline()
+    assert 'results_subscriber: subscribed to /ns_test/detections' in first_line
+    publisher = subprocess.run(
+        python + [str(installed('image_publisher')), '--count', str(count), '--rate', '20',
+                  '--width', '320', '--height', '240', '--encoding', 'bgr8',
+                  '--ground-truth', str(truth), *ros],
+        capture_output=True, text=True, timeout=60)
+    assert publisher.returncode == 0, publisher.stderr
+    assert f'{count} frames of 320x240 bgr8 published on /ns_test/camera/image_raw' \
+        in publisher.stdout
+    printed = first_line + subscriber.communicate(timeout=30)[0]
+    assert subscriber.returncode == 0, printed
+    assert f'results_subscriber: {count} results' in printed
+    assert '0 frames failed in the node' in printed
+
+    sent = {tuple(r['stamp']): r for r in map(json.loads, truth.read_text().splitlines())}
+    received = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(received) == count
+    for r in received:
+        stamp = round(r['stamp'] * 1e9)
+        frame = next(f for k, f in sent.items() if abs(k[0] * 10**9 + k[1] - stamp) < 1000)
+        boxes = [(d['x'], d['y'], d['width'], d['height']) for d in r['detections']]
+        assert len(boxes) == len(frame['shapes'])
+        for s in frame['shapes']:
+            assert max(iou((s['x'], s['y'], s['width'], s['height']), b) for b in boxes) >= 0.9
+
+
+def test_default_qos_is_best_effort(vision_node, rclpy_node, collect):
+    """A best-effort publisher, which a reliable subscription would not match."""
+    vision_node('-r', '__ns:=/default_qos')
+    results = collect(DetectionArray, '/default_qos/detections')
+    rng = np.random.default_rng(1)
+    frames = [image_msg(make_scene(160, 120, 2, rng)[0], 'rgb8', f'f{i}',
+                        rclpy_node.get_clock().now().to_msg()) for i in range(10)]
+    publish_all(rclpy_node, '/default_qos/image', frames, results, rate=10,
+                qos=qos_profile_sensor_data)
+    spin_until(rclpy_node, lambda: len(results.messages) >= 5)
+    spin_until_time(rclpy_node, 0.5)
+    ids = [m.header.frame_id for m in results.messages]
+    assert len(ids) == len(set(ids)) <= 10
+
+
+def bad_frames(stamp):
+    good = make_scene(64, 48, 1, np.random.default_rng(3))[0]
+    short = image_msg(good, 'rgb8', 'short', stamp)
+    short.data = short.data[:-1]
+    unknown = image_msg(good, 'rgb8', 'unknown', stamp)
+    unknown.encoding = 'yuv9'
+    empty = Image(height=48, width=0, encoding='rgb8', step=0)
+    empty.header.frame_id = 'empty'
+    huge = Image(height=20000, width=20000, encoding='rgb8', step=60000)
+    huge.data = bytes(10)
+    huge.header.frame_id = 'huge'
+    return good, {'data_length': short, 'unsupported_encoding': unknown,
+                  'zero_size': empty, 'too_large': huge}
+
+
+def test_bad_frames_are_logged_once_per_cause_counted_and_skipped(
+        vision_node, rclpy_node, collect):
+    ns = '/bad_input'
+    node = vision_node('-r', f'__ns:={ns}', '-p', 'qos:=reliable')
+    results = collect(DetectionArray, f'{ns}/detections')
+    logs = collect(Log, '/rosout', QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE))
+    stamp = rclpy_node.get_clock().now().to_msg()
+    good, bad = bad_frames(stamp)
+    repeats = 6
+    sequence = [image_msg(good, 'rgb8', 'first', stamp)]
+    for _ in range(repeats):
+        sequence += bad.values()
+    sequence.append(image_msg(good, 'rgb8', 'last', stamp))
+    publish_all(rclpy_node, f'{ns}/image', sequence, results, rate=50)
+
+    spin_until(rclpy_node, lambda: len(results.messages) >= 2)
+    spin_until_time(rclpy_node, 0.5)
+    # Only the good frames have results; the gap in sequence numbers shows the failures.
+    first = results.messages[0].sequence
+    assert [(m.header.frame_id, m.sequence - first) for m in results.messages] \
+        == [('first', 0), ('last', len(sequence) - 1)]
+    warnings = [m.msg for m in logs.messages
+                if m.name.endswith('vision_node') and m.level == Log.WARN]
+    for cause in bad:
+        lines = [w for w in warnings if f', {cause}: ' in w]
+        assert len(lines) == 1, f'{cause}: {warnings}'
+    assert any('data length 9215 does not match step 192 x height 48 = 9216' in w
+               for w in warnings)
+    assert any('exceeds the limit of 8192x8192' in w for w in warnings)
+
+    assert node.stop() == 0
+    failed = len(bad) * repeats
+    assert (f'frames received {first + len(sequence)}, results published {first + 2}, '
+            f'failed {failed} '
+            f'(data_length: {repeats}, too_large: {repeats}, '
+            f'unsupported_encoding: {repeats}, zero_size: {repeats})') in node.output()
+
+
+def readme_parameters():
+    """name -> default, from the README's parameter table."""
+    rows = re.findall(r'^\| `([a-z_.]+)` \| (?:string|int|double) \| `?([^`|]+?)`? \|',
+                      (ROOT / 'README.md').read_text(), re.M)
+    return dict(rows)
+
+
+def value_text(value):
+    from rcl_interfaces.msg import ParameterType
+    return {ParameterType.PARAMETER_STRING: value.string_value,
+            ParameterType.PARAMETER_INTEGER: str(value.integer_value),
+            ParameterType.PARAMETER_DOUBLE: str(value.double_value)}[value.type]
+
+
+def test_parameters_are_described_read_only_and_as_in_the_readme(vision_node, rclpy_node):
+    from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
+    from rcl_interfaces.srv import (DescribeParameters, GetParameters, ListParameters,
+                                    SetParameters)
+
+    vision_node('-r', '__ns:=/params')
+    names = call(rclpy_node, ListParameters, '/params/vision_node/list_parameters',
+                 ListParameters.Request()).result.names
+    documented = readme_parameters()
+    expected = set(documented)
+    assert set(names) - {'use_sim_time'} == expected
+    values = call(rclpy_node, GetParameters, '/params/vision_node/get_parameters',
+                  GetParameters.Request(names=sorted(expected))).values
+    assert {n: value_text(v) for n, v in zip(sorted(expected), values)} == documented
+    described = call(rclpy_node, DescribeParameters,
+                     '/params/vision_node/describe_parameters',
+                     DescribeParameters.Request(names=sorted(expected))).descriptors
+    for d in described:
+        assert d.description, d.name
+        assert d.read_only, d.name
+    threshold = next(d for d in described if d.name == 'blobs.threshold')
+    assert (threshold.integer_range[0].from_value, threshold.integer_range[0].to_value) \
+        == (0, 255)
+    qos = next(d for d in described if d.name == 'qos')
+    assert qos.additional_constraints == 'one of: sensor_data, reliable'
+
+    request = SetParameters.Request(parameters=[Parameter(
+        name='blobs.threshold',
+        value=ParameterValue(type=ParameterType.PARAMETER_INTEGER, integer_value=10))])
+    result = call(rclpy_node, SetParameters, '/params/vision_node/set_parameters',
+                  request).results[0]
+    assert not result.successful and result.reason
+
+
+@pytest.mark.parametrize('args, message', [
+    (['-p', 'qos:=fast'], 'qos'),
+    (['-p', 'blobs.mode:=hue'], 'blobs.mode'),
+    (['-p', 'blobs.threshold:=300'], 'blobs.threshold'),
+    (['-p', 'blobs.min_area:=500', '-p', 'blobs.max_area:=10'], 'blobs.max_area'),
+])
+def test_bad_parameters_stop_the_node_with_a_clear_error(args, message):
+    done = subprocess.run([str(installed('vision_node')), '--ros-args', *args],
+                          env=ros_only_env(), capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2, done
+    printed = done.stdout + done.stderr
+    assert message in printed
+    assert 'panicked' not in printed
+
+
+def test_sigterm_stops_cleanly(vision_node):
+    node = vision_node('-r', '__ns:=/sigterm')
+    time.sleep(0.5)
+    assert node.stop(signal.SIGTERM) == 0
+    assert 'signal 15: shutting down' in node.output()
+    assert 'frames received 0' in node.output()
