@@ -63,7 +63,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help='wait this long for a subscriber before the first frame (5)')
     parser.add_argument('--ground-truth', type=Path, metavar='FILE',
                         help='write one JSON line per frame: stamp, frame_id and shapes')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.encoding.startswith('yuv') and args.width % 2:
+        parser.error(f'--encoding {args.encoding} packs pixels in pairs: --width must be even')
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:

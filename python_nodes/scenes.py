@@ -22,7 +22,10 @@ COLOURS = {
     'magenta': (210, 50, 210),
     'cyan': (40, 200, 210),
 }
-ENCODINGS = ('rgb8', 'bgr8', 'mono8')
+ENCODINGS = ('rgb8', 'bgr8', 'rgba8', 'bgra8', 'mono8', 'mono16', 'yuv422', 'yuv422_yuy2',
+             'bayer_rggb8', 'bayer_bggr8', 'bayer_gbrg8', 'bayer_grbg8')
+# Encodings without colour: vision_node's blobs detector needs blobs.mode:=bright for them.
+GREY_ENCODINGS = ('mono8', 'mono16')
 
 
 @dataclass
@@ -84,16 +87,60 @@ def _draw(image: np.ndarray, kind: str, x: int, y: int, w: int, h: int, colour) 
     image[y:y + h, x:x + w][inside] = colour
 
 
+def luma(rgb: np.ndarray) -> np.ndarray:
+    """BT.601 luma, rounded as vision_node computes it."""
+    weights = np.array([299, 587, 114], dtype=np.uint32)
+    return ((rgb.astype(np.uint32) @ weights + 500) // 1000).astype(np.uint8)
+
+
+def to_yuv422(rgb: np.ndarray, order: str) -> np.ndarray:
+    """BT.601 limited-range YUV 4:2:2, pairs of pixels sharing the mean of their U and V;
+    `order` is 'uyvy' or 'yuyv'. The width must be even."""
+    f = rgb.astype(np.float64)
+    r, g, b = f[..., 0], f[..., 1], f[..., 2]
+    y = 16 + 0.257 * r + 0.504 * g + 0.098 * b
+    u = 128 - 0.148 * r - 0.291 * g + 0.439 * b
+    v = 128 + 0.439 * r - 0.368 * g - 0.071 * b
+    u = (u[:, 0::2] + u[:, 1::2]) / 2
+    v = (v[:, 0::2] + v[:, 1::2]) / 2
+    planes = {'y0': y[:, 0::2], 'y1': y[:, 1::2], 'u': u, 'v': v}
+    names = ('u', 'y0', 'v', 'y1') if order == 'uyvy' else ('y0', 'u', 'y1', 'v')
+    packed = np.stack([planes[n] for n in names], axis=-1)
+    return np.clip(np.rint(packed), 0, 255).astype(np.uint8).reshape(rgb.shape[0], -1)
+
+
+def to_bayer(rgb: np.ndarray, pattern: str) -> np.ndarray:
+    """The raw mosaic a Bayer sensor with `pattern` (e.g. 'rggb') would record."""
+    channel = {'r': 0, 'g': 1, 'b': 2}
+    out = np.empty(rgb.shape[:2], dtype=np.uint8)
+    for i, colour in enumerate(pattern):
+        dy, dx = divmod(i, 2)
+        out[dy::2, dx::2] = rgb[dy::2, dx::2, channel[colour]]
+    return out
+
+
 def encode(rgb: np.ndarray, encoding: str) -> tuple[bytes, int]:
-    """Pixel bytes and step of `rgb` in a sensor_msgs/Image encoding."""
+    """Pixel bytes and step of `rgb` in a sensor_msgs/Image encoding (16-bit values
+    little-endian, is_bigendian 0)."""
+    alpha = np.full(rgb.shape[:2] + (1,), 255, dtype=np.uint8)
     if encoding == 'rgb8':
         out = rgb
     elif encoding == 'bgr8':
         out = rgb[:, :, ::-1]
+    elif encoding == 'rgba8':
+        out = np.concatenate([rgb, alpha], axis=2)
+    elif encoding == 'bgra8':
+        out = np.concatenate([rgb[:, :, ::-1], alpha], axis=2)
     elif encoding == 'mono8':
-        # BT.601 luma, rounded as vision_node computes it.
-        weights = np.array([299, 587, 114], dtype=np.uint32)
-        out = ((rgb.astype(np.uint32) @ weights + 500) // 1000).astype(np.uint8)
+        out = luma(rgb)
+    elif encoding == 'mono16':
+        out = (luma(rgb).astype('<u2') * 257)
+    elif encoding == 'yuv422':
+        out = to_yuv422(rgb, 'uyvy')
+    elif encoding == 'yuv422_yuy2':
+        out = to_yuv422(rgb, 'yuyv')
+    elif encoding.startswith('bayer_') and encoding in ENCODINGS:
+        out = to_bayer(rgb, encoding[len('bayer_'):-1])
     else:
         raise ValueError(f'unsupported encoding {encoding!r} (one of {", ".join(ENCODINGS)})')
     out = np.ascontiguousarray(out)

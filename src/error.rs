@@ -55,6 +55,8 @@ pub enum InputError {
         width: u32,
         bytes_per_pixel: u32,
     },
+    #[error("width {width} is odd; {encoding} packs pixels in pairs")]
+    OddWidth { width: u32, encoding: &'static str },
     #[error("data length {actual} does not match step {step} x height {height} = {expected}")]
     DataLength {
         actual: u64,
@@ -71,6 +73,7 @@ impl InputError {
             InputError::ZeroSize { .. } => "zero_size",
             InputError::TooLarge { .. } | InputError::TooManyBytes { .. } => "too_large",
             InputError::StepTooSmall { .. } => "step_too_small",
+            InputError::OddWidth { .. } => "odd_width",
             InputError::DataLength { .. } => "data_length",
         }
     }

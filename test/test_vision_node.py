@@ -20,7 +20,7 @@ from rust_vision.msg import DetectionArray
 from sensor_msgs.msg import Image
 
 sys.path.insert(0, str(ROOT / 'python_nodes'))
-from scenes import encode, iou, make_scene  # noqa: E402
+from scenes import encode, GREY_ENCODINGS, iou, make_scene  # noqa: E402
 
 RELIABLE = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
 
@@ -107,10 +107,11 @@ def assert_matches_truth(result, shapes, min_iou=0.9):
         assert best >= min_iou, f'{result.header.frame_id}: {shape} best IoU {best:.3f}'
 
 
-@pytest.mark.parametrize('encoding', ['rgb8', 'bgr8', 'mono8'])
+@pytest.mark.parametrize('encoding', ['rgb8', 'bgr8', 'mono8', 'bgra8', 'mono16', 'yuv422',
+                                      'yuv422_yuy2', 'bayer_rggb8', 'bayer_gbrg8'])
 def test_n_reliable_frames_give_exactly_n_results(encoding, vision_node, rclpy_node, collect):
     ns = f'/e2e_{encoding}'
-    mode = 'bright' if encoding == 'mono8' else 'chroma'
+    mode = 'bright' if encoding in GREY_ENCODINGS else 'chroma'
     vision_node('-r', f'__ns:={ns}', '-p', 'qos:=reliable', '-p', f'blobs.mode:={mode}')
     results = collect(DetectionArray, f'{ns}/detections')
     rng = np.random.default_rng(7)
