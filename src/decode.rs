@@ -2,10 +2,12 @@
 
 use std::str::FromStr;
 
-use image::RgbImage;
+use std::io::Cursor;
+
+use image::{ImageError, ImageFormat, ImageReader, RgbImage};
 
 use crate::error::{InputError, Result, UnsupportedError};
-use crate::frame::{Limits, RawImage};
+use crate::frame::{CompressedImage, Limits, RawImage};
 
 /// Colour filter layout of a Bayer sensor: the colours of the top-left 2x2 cell, row by row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,18 +96,7 @@ impl FromStr for Encoding {
 pub fn validate(raw: &RawImage, limits: &Limits) -> Result<Encoding> {
     let encoding: Encoding = raw.encoding.parse()?;
     let (width, height) = (raw.width, raw.height);
-    if width == 0 || height == 0 {
-        return Err(InputError::ZeroSize { width, height }.into());
-    }
-    if width > limits.max_width || height > limits.max_height {
-        return Err(InputError::TooLarge {
-            width,
-            height,
-            max_width: limits.max_width,
-            max_height: limits.max_height,
-        }
-        .into());
-    }
+    check_dimensions(width, height, 3, limits)?;
     if matches!(encoding, Encoding::Uyvy | Encoding::Yuyv) && width % 2 == 1 {
         return Err(InputError::OddWidth {
             width,
@@ -123,15 +114,12 @@ pub fn validate(raw: &RawImage, limits: &Limits) -> Result<Encoding> {
         .into());
     }
     let expected = u64::from(raw.step) * u64::from(height);
-    let decoded = u64::from(width) * u64::from(height) * 3;
-    for bytes in [expected, decoded] {
-        if bytes > limits.max_bytes {
-            return Err(InputError::TooManyBytes {
-                bytes,
-                max_bytes: limits.max_bytes,
-            }
-            .into());
+    if expected > limits.max_bytes {
+        return Err(InputError::TooManyBytes {
+            bytes: expected,
+            max_bytes: limits.max_bytes,
         }
+        .into());
     }
     let actual = raw.data.len() as u64;
     if actual != expected {
@@ -144,6 +132,32 @@ pub fn validate(raw: &RawImage, limits: &Limits) -> Result<Encoding> {
         .into());
     }
     Ok(encoding)
+}
+
+/// Refuses an empty image, or one beyond the limits: wider, taller, or whose decoded
+/// `width * height * bytes_per_pixel` exceeds `limits.max_bytes`.
+fn check_dimensions(width: u32, height: u32, bytes_per_pixel: u64, limits: &Limits) -> Result<()> {
+    if width == 0 || height == 0 {
+        return Err(InputError::ZeroSize { width, height }.into());
+    }
+    if width > limits.max_width || height > limits.max_height {
+        return Err(InputError::TooLarge {
+            width,
+            height,
+            max_width: limits.max_width,
+            max_height: limits.max_height,
+        }
+        .into());
+    }
+    let bytes = u64::from(width) * u64::from(height) * bytes_per_pixel;
+    if bytes > limits.max_bytes {
+        return Err(InputError::TooManyBytes {
+            bytes,
+            max_bytes: limits.max_bytes,
+        }
+        .into());
+    }
+    Ok(())
 }
 
 /// Decodes `raw` into an RGB image after [`validate`] accepted it.
@@ -176,6 +190,60 @@ pub fn decode(raw: RawImage, limits: &Limits) -> Result<RgbImage> {
     }
     RgbImage::from_raw(width, height, out)
         .ok_or_else(|| crate::Error::Internal("decoded buffer has the wrong size".into()))
+}
+
+/// The codec named by a sensor_msgs/CompressedImage format string.
+///
+/// image_transport writes `jpeg` or `png` alone, or `<encoding>; <codec> compressed
+/// <encoding>`; the compressed depth transport's `compressedDepth` formats (16-bit depth
+/// with a custom header) are not images this core decodes.
+pub fn compressed_format(format: &str) -> Result<ImageFormat> {
+    let lower = format.to_ascii_lowercase();
+    let codec = lower.split(';').next_back().unwrap_or_default();
+    if lower.contains("compresseddepth") {
+        return Err(UnsupportedError::CompressedFormat(format.to_owned()).into());
+    }
+    match codec.split_whitespace().next() {
+        Some("jpeg" | "jpg") => Ok(ImageFormat::Jpeg),
+        Some("png") => Ok(ImageFormat::Png),
+        _ => Err(UnsupportedError::CompressedFormat(format.to_owned()).into()),
+    }
+}
+
+/// Decodes a JPEG or PNG image into RGB.
+///
+/// The dimensions in the file's header are checked against `limits` before the pixel
+/// buffer is allocated, and the decoder may allocate at most `limits.max_bytes`.
+pub fn decode_compressed(image: &CompressedImage, limits: &Limits) -> Result<RgbImage> {
+    let format = compressed_format(&image.format)?;
+    let name = if format == ImageFormat::Jpeg {
+        "JPEG"
+    } else {
+        "PNG"
+    };
+    if image.data.len() as u64 > limits.max_bytes {
+        return Err(InputError::TooManyBytes {
+            bytes: image.data.len() as u64,
+            max_bytes: limits.max_bytes,
+        }
+        .into());
+    }
+    let corrupt = |e: ImageError| InputError::Corrupt {
+        format: name,
+        reason: e.to_string(),
+    };
+    let reader = || ImageReader::with_format(Cursor::new(&image.data), format);
+    // The header alone first: its dimensions decide whether the pixels are decoded at all.
+    let (width, height) = reader().into_dimensions().map_err(corrupt)?;
+    check_dimensions(width, height, 3, limits)?;
+    let mut codec_limits = image::Limits::default();
+    codec_limits.max_image_width = Some(limits.max_width);
+    codec_limits.max_image_height = Some(limits.max_height);
+    codec_limits.max_alloc = Some(limits.max_bytes);
+    let mut reader = reader();
+    reader.limits(codec_limits);
+    let decoded = reader.decode().map_err(corrupt)?;
+    Ok(decoded.into_rgb8())
 }
 
 /// Converts one row of packed pixels (no padding) to RGB.
@@ -420,6 +488,76 @@ mod tests {
                     r
                 })
             })
+    }
+
+    fn compressed(format: &str, image: &RgbImage, codec: ImageFormat) -> CompressedImage {
+        let mut data = Vec::new();
+        image.write_to(&mut Cursor::new(&mut data), codec).unwrap();
+        CompressedImage {
+            format: format.into(),
+            data,
+        }
+    }
+
+    #[test]
+    fn jpeg_and_png_decode_under_every_image_transport_format_string() {
+        let image = RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 4, y as u8 * 5, 90]));
+        for format in [
+            "png",
+            "bgr8; png compressed",
+            "rgb8; png compressed rgb8",
+            "PNG",
+        ] {
+            let png = compressed(format, &image, ImageFormat::Png);
+            assert_eq!(decode_compressed(&png, &Limits::default()).unwrap(), image);
+        }
+        for format in [
+            "jpeg",
+            "rgb8; jpeg compressed bgr8",
+            "bgr8; jpeg compressed bgr8",
+        ] {
+            let jpeg = compressed(format, &image, ImageFormat::Jpeg);
+            let decoded = decode_compressed(&jpeg, &Limits::default()).unwrap();
+            let worst = decoded
+                .iter()
+                .zip(image.iter())
+                .map(|(a, b)| a.abs_diff(*b))
+                .max();
+            assert!(worst.unwrap() < 40, "{format}: {worst:?}");
+        }
+    }
+
+    #[test]
+    fn bad_compressed_images_are_refused_with_their_cause() {
+        let image = RgbImage::from_pixel(64, 48, image::Rgb([200, 10, 10]));
+        let limits = Limits::default();
+        let cause = |c: CompressedImage| decode_compressed(&c, &limits).unwrap_err().cause();
+        let mut truncated = compressed("jpeg", &image, ImageFormat::Jpeg);
+        truncated.data.truncate(truncated.data.len() / 2);
+        assert_eq!(cause(truncated), "corrupt_compressed");
+        let mut garbage = compressed("png", &image, ImageFormat::Png);
+        garbage.data[20..40].fill(0xAB);
+        assert_eq!(cause(garbage), "corrupt_compressed");
+        let empty = CompressedImage {
+            format: "jpeg".into(),
+            data: vec![],
+        };
+        assert_eq!(cause(empty), "corrupt_compressed");
+        let depth = compressed("16UC1; compressedDepth png", &image, ImageFormat::Png);
+        assert_eq!(cause(depth), "unsupported_format");
+        let tiff = compressed("tiff", &image, ImageFormat::Png);
+        assert_eq!(cause(tiff), "unsupported_format");
+        // The header's dimensions are refused before the pixels are decoded.
+        let small = Limits {
+            max_width: 32,
+            ..Limits::default()
+        };
+        let png = compressed("png", &image, ImageFormat::Png);
+        let err = decode_compressed(&png, &small).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "bad input: image of 64x48 pixels exceeds the limit of 32x8192"
+        );
     }
 
     #[test]

@@ -30,6 +30,7 @@ impl Error {
             Error::Input(e) => e.cause(),
             Error::Config(_) => "configuration",
             Error::Unsupported(UnsupportedError::Encoding(_)) => "unsupported_encoding",
+            Error::Unsupported(UnsupportedError::CompressedFormat(_)) => "unsupported_format",
             Error::Internal(_) => "internal",
         }
     }
@@ -57,6 +58,11 @@ pub enum InputError {
     },
     #[error("width {width} is odd; {encoding} packs pixels in pairs")]
     OddWidth { width: u32, encoding: &'static str },
+    #[error("{format} data cannot be decoded: {reason}")]
+    Corrupt {
+        format: &'static str,
+        reason: String,
+    },
     #[error("data length {actual} does not match step {step} x height {height} = {expected}")]
     DataLength {
         actual: u64,
@@ -74,6 +80,7 @@ impl InputError {
             InputError::TooLarge { .. } | InputError::TooManyBytes { .. } => "too_large",
             InputError::StepTooSmall { .. } => "step_too_small",
             InputError::OddWidth { .. } => "odd_width",
+            InputError::Corrupt { .. } => "corrupt_compressed",
             InputError::DataLength { .. } => "data_length",
         }
     }
@@ -101,4 +108,6 @@ impl ConfigError {
 pub enum UnsupportedError {
     #[error("encoding {0:?} (supported: {supported})", supported = crate::decode::Encoding::SUPPORTED)]
     Encoding(String),
+    #[error("compressed format {0:?} (supported: jpeg, png)")]
+    CompressedFormat(String),
 }

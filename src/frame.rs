@@ -20,6 +20,16 @@ pub struct RawImage {
     pub data: Vec<u8>,
 }
 
+/// A compressed image as published (sensor_msgs/CompressedImage): JPEG or PNG bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompressedImage {
+    /// The format string image_transport writes: `jpeg`, `png`, `rgb8; jpeg compressed
+    /// bgr8`, `bgr8; png compressed`, ...
+    pub format: String,
+    /// The compressed bytes.
+    pub data: Vec<u8>,
+}
+
 /// Bounds on the images the core accepts, checked before any allocation.
 ///
 /// The defaults admit every common camera (up to 8K) and refuse the rest.
