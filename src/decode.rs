@@ -331,8 +331,8 @@ fn demosaic(data: &[u8], step: usize, width: usize, height: usize, cfa: Cfa, out
                 let diagonal =
                     (at(x - 1, y - 1) + at(x + 1, y - 1) + at(x - 1, y + 1) + at(x + 1, y + 1) + 2)
                         / 4;
-                let horizontal = (at(x - 1, y) + at(x + 1, y) + 1) / 2;
-                let vertical = (at(x, y - 1) + at(x, y + 1) + 1) / 2;
+                let horizontal = (at(x - 1, y) + at(x + 1, y)).div_ceil(2);
+                let vertical = (at(x, y - 1) + at(x, y + 1)).div_ceil(2);
                 rgb[own] = at(x, y) as u8;
                 if own == 1 {
                     let side = cfa.channel(x + 1, y);
@@ -370,13 +370,11 @@ fn bayer_mean(
     }
     let mut rgb = [0u8; 3];
     for c in 0..3 {
+        // A 1-pixel-wide or -high image lacks some colours entirely: they stay 0.
         rgb[c] = if c == own {
             at(x, y) as u8
-        } else if count[c] > 0 {
-            ((sum[c] + count[c] / 2) / count[c]) as u8
         } else {
-            // A 1-pixel-wide or -high image lacks some colours entirely.
-            0
+            (sum[c] + count[c] / 2).checked_div(count[c]).unwrap_or(0) as u8
         };
     }
     rgb

@@ -30,6 +30,13 @@ pub struct CompressedImage {
     pub data: Vec<u8>,
 }
 
+/// A frame as received, before decoding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    Raw(RawImage),
+    Compressed(CompressedImage),
+}
+
 /// Bounds on the images the core accepts, checked before any allocation.
 ///
 /// The defaults admit every common camera (up to 8K) and refuse the rest.

@@ -7,22 +7,29 @@
 //! - [`detect`]: the [`Detector`] extension point and its implementations ([`detect::blobs`]);
 //! - [`classify`]: the [`Classifier`] extension point, the second stage run on each box;
 //! - [`pipeline`]: decode -> detect -> classify for one frame, with per-stage timings;
+//! - [`stages`]: the same stages on threads of their own, on successive frames, with
+//!   bounded queues and an overflow policy;
 //! - [`report`]: per-cause counting and rate-limited reporting of failed frames;
+//! - [`health`]: rates, latency percentiles, drops and failures of a running pipeline;
+//! - [`annotate`]: detections drawn onto the image;
 //! - `ros` (feature `ros`, on by default): parameters, QoS, message conversions and the
 //!   vision_node itself. Nothing outside it knows about ROS.
 
+pub mod annotate;
 pub mod classify;
 pub mod decode;
 pub mod detect;
 pub mod error;
 pub mod frame;
+pub mod health;
 pub mod pipeline;
 pub mod report;
 #[cfg(feature = "ros")]
 pub mod ros;
+pub mod stages;
 
 pub use classify::{Classification, Classifier};
 pub use detect::{BoundingBox, Detection, Detector};
 pub use error::{ConfigError, Error, InputError, Result, UnsupportedError};
-pub use frame::{Limits, RawImage};
+pub use frame::{CompressedImage, Input, Limits, RawImage};
 pub use pipeline::{FrameResult, Pipeline, StageTimings};

@@ -1,12 +1,18 @@
 //! One frame through the core: decode, detect, classify each detection; timed per stage.
+//!
+//! [`Pipeline`] holds what the stages need and runs each of them; [`crate::stages`] runs
+//! them concurrently on successive frames, and [`Pipeline::process`] runs them one after
+//! the other on one frame.
 
 use std::time::{Duration, Instant};
 
+use image::RgbImage;
+
 use crate::classify::Classifier;
-use crate::decode::decode;
+use crate::decode::{decode, decode_compressed};
 use crate::detect::{Detection, Detector};
 use crate::error::Result;
-use crate::frame::{Limits, RawImage};
+use crate::frame::{Input, Limits};
 
 /// The stages a frame goes through, and the limits its input must respect.
 pub struct Pipeline {
@@ -37,28 +43,49 @@ pub struct FrameResult {
 }
 
 impl Pipeline {
-    /// Runs every stage on one frame. A bad frame gives an error and no detections.
-    pub fn process(&self, raw: RawImage) -> Result<FrameResult> {
+    /// First stage: the input as an RGB image, and the time it took.
+    pub fn decode(&self, input: Input) -> Result<(RgbImage, Duration)> {
         let start = Instant::now();
-        let image = decode(raw, &self.limits)?;
-        let decoded = Instant::now();
-        let mut detections = self.detector.detect(&image)?;
+        let image = match input {
+            Input::Raw(raw) => decode(raw, &self.limits)?,
+            Input::Compressed(compressed) => decode_compressed(&compressed, &self.limits)?,
+        };
+        Ok((image, start.elapsed()))
+    }
+
+    /// Second stage: the detector's first `max_detections` detections.
+    pub fn detect(&self, image: &RgbImage) -> Result<(Vec<Detection>, Duration)> {
+        let start = Instant::now();
+        let mut detections = self.detector.detect(image)?;
         detections.truncate(self.max_detections);
-        let detected = Instant::now();
+        Ok((detections, start.elapsed()))
+    }
+
+    /// Third stage: the classifier's verdict on each detection, when there is one.
+    pub fn classify(&self, image: &RgbImage, detections: &mut [Detection]) -> Result<Duration> {
+        let start = Instant::now();
         if let Some(classifier) = &self.classifier {
-            for detection in &mut detections {
-                detection.classification = classifier.classify(&image, &detection.bbox)?;
+            for detection in detections {
+                detection.classification = classifier.classify(image, &detection.bbox)?;
             }
         }
-        let classified = Instant::now();
+        Ok(start.elapsed())
+    }
+
+    /// Every stage on one frame, one after the other. A bad frame gives an error and no
+    /// detections.
+    pub fn process(&self, input: Input) -> Result<FrameResult> {
+        let (image, decode) = self.decode(input)?;
+        let (mut detections, detect) = self.detect(&image)?;
+        let classify = self.classify(&image, &mut detections)?;
         Ok(FrameResult {
             width: image.width(),
             height: image.height(),
             detections,
             timings: StageTimings {
-                decode: decoded - start,
-                detect: detected - decoded,
-                classify: classified - detected,
+                decode,
+                detect,
+                classify,
             },
         })
     }

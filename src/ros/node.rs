@@ -74,7 +74,7 @@ impl VisionNode {
                 let sequence = state.received;
                 state.received += 1;
                 let (header, raw) = raw_image(msg);
-                match pipeline.process(raw) {
+                match pipeline.process(crate::frame::Input::Raw(raw)) {
                     Ok(result) => {
                         let latency = received_at.elapsed();
                         let out = detection_array(header, sequence, &result, latency);

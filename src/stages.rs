@@ -1,0 +1,443 @@
+//! The concurrent pipeline: decode, detect and classify run on their own threads on
+//! successive frames, connected by bounded queues, and a sink receives every outcome in
+//! the order the frames were submitted.
+//!
+//! Memory is bounded by the queue capacities: at most `input + 2 * stage + 4` frames
+//! exist at once (one in each stage and the sink besides the queued ones). What happens
+//! when the input queue is full is the [`Overflow`] policy.
+//!
+//! Each stage is a long-lived loop of CPU-bound work that blocks on its queue, so each
+//! runs on its own OS thread with crossbeam channels between them.
+
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
+use image::RgbImage;
+
+use crate::error::{ConfigError, Error};
+use crate::frame::Input;
+use crate::pipeline::{FrameResult, Pipeline, StageTimings};
+
+/// What to do with a new frame when the input queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overflow {
+    /// Keep the newest frames: the oldest queued frame is dropped (and counted). For live
+    /// cameras, where latency matters more than completeness.
+    Latest,
+    /// Never drop: the submitter waits for room. With a reliable KEEP_ALL subscription
+    /// the wait reaches the publisher as backpressure. For recorded data and batch work.
+    All,
+}
+
+impl Overflow {
+    /// Every name [`Overflow::from_str`] accepts.
+    pub const NAMES: &'static [&'static str] = &["latest", "all"];
+}
+
+impl FromStr for Overflow {
+    type Err = ConfigError;
+
+    fn from_str(name: &str) -> Result<Self, ConfigError> {
+        match name {
+            "latest" => Ok(Overflow::Latest),
+            "all" => Ok(Overflow::All),
+            other => Err(ConfigError::invalid(
+                "overflow",
+                format!("{other:?} is not one of {}", Self::NAMES.join(", ")),
+            )),
+        }
+    }
+}
+
+/// Queue capacities, frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capacities {
+    /// Frames waiting to be decoded. Default 4.
+    pub input: usize,
+    /// Frames waiting between two stages. Default 2.
+    pub stage: usize,
+}
+
+impl Default for Capacities {
+    fn default() -> Self {
+        Capacities { input: 4, stage: 2 }
+    }
+}
+
+/// A frame handed to the pipeline. `meta` travels with it untouched (the ROS layer keeps
+/// the message header there).
+#[derive(Debug)]
+pub struct Job<M> {
+    pub meta: M,
+    /// Position of the frame in the input stream.
+    pub sequence: u64,
+    pub input: Input,
+    /// When the frame was received: latencies are measured from here.
+    pub received_at: Instant,
+}
+
+/// What became of a frame.
+#[derive(Debug)]
+pub enum Outcome<M> {
+    /// Processed: the decoded image (for annotation) and what was found.
+    Done {
+        meta: M,
+        sequence: u64,
+        received_at: Instant,
+        image: RgbImage,
+        result: FrameResult,
+    },
+    /// A stage refused the frame.
+    Failed {
+        meta: M,
+        sequence: u64,
+        error: Error,
+    },
+}
+
+/// A frame between two stages.
+struct Work<M> {
+    meta: M,
+    sequence: u64,
+    received_at: Instant,
+    state: Result<InFlight, Error>,
+}
+
+struct InFlight {
+    image: RgbImage,
+    detections: Vec<crate::detect::Detection>,
+    timings: StageTimings,
+}
+
+/// Queue lengths, frames, at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Depths {
+    pub input: usize,
+    pub detect: usize,
+    pub classify: usize,
+    pub output: usize,
+}
+
+/// The running stages.
+pub struct Stages<M> {
+    input: Option<Sender<Job<M>>>,
+    /// A second receiving end of the input queue, for evicting its oldest frame.
+    evict: Receiver<Job<M>>,
+    depth_probes: [Receiver<Work<M>>; 3],
+    latest: Arc<AtomicBool>,
+    pipeline: Arc<RwLock<Arc<Pipeline>>>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl<M: Send + 'static> Stages<M> {
+    /// Starts the stage threads; `sink` is called on its own thread with each outcome.
+    pub fn start(
+        pipeline: Pipeline,
+        overflow: Overflow,
+        capacities: Capacities,
+        mut sink: impl FnMut(Outcome<M>) + Send + 'static,
+    ) -> Self {
+        let pipeline = Arc::new(RwLock::new(Arc::new(pipeline)));
+        let (input_tx, input_rx) = bounded::<Job<M>>(capacities.input.max(1));
+        let (detect_tx, detect_rx) = bounded::<Work<M>>(capacities.stage.max(1));
+        let (classify_tx, classify_rx) = bounded::<Work<M>>(capacities.stage.max(1));
+        let (output_tx, output_rx) = bounded::<Work<M>>(capacities.stage.max(1));
+        let current = |p: &Arc<RwLock<Arc<Pipeline>>>| {
+            Arc::clone(&p.read().unwrap_or_else(|e| e.into_inner()))
+        };
+        let mut threads = Vec::new();
+
+        let (p, rx) = (Arc::clone(&pipeline), input_rx.clone());
+        threads.push(spawn("decode", move || {
+            for job in rx {
+                let state = current(&p)
+                    .decode(job.input)
+                    .map(|(image, decode)| InFlight {
+                        image,
+                        detections: Vec::new(),
+                        timings: StageTimings {
+                            decode,
+                            ..StageTimings::default()
+                        },
+                    });
+                let work = Work {
+                    meta: job.meta,
+                    sequence: job.sequence,
+                    received_at: job.received_at,
+                    state,
+                };
+                if detect_tx.send(work).is_err() {
+                    break;
+                }
+            }
+        }));
+
+        let (p, rx) = (Arc::clone(&pipeline), detect_rx.clone());
+        threads.push(spawn("detect", move || {
+            for mut work in rx {
+                work.state = work.state.and_then(|mut f| {
+                    let (detections, detect) = current(&p).detect(&f.image)?;
+                    f.detections = detections;
+                    f.timings.detect = detect;
+                    Ok(f)
+                });
+                if classify_tx.send(work).is_err() {
+                    break;
+                }
+            }
+        }));
+
+        let (p, rx) = (Arc::clone(&pipeline), classify_rx.clone());
+        threads.push(spawn("classify", move || {
+            for mut work in rx {
+                work.state = work.state.and_then(|mut f| {
+                    f.timings.classify = current(&p).classify(&f.image, &mut f.detections)?;
+                    Ok(f)
+                });
+                if output_tx.send(work).is_err() {
+                    break;
+                }
+            }
+        }));
+
+        let rx = output_rx.clone();
+        threads.push(spawn("sink", move || {
+            for work in rx {
+                sink(match work.state {
+                    Ok(f) => Outcome::Done {
+                        meta: work.meta,
+                        sequence: work.sequence,
+                        received_at: work.received_at,
+                        result: FrameResult {
+                            width: f.image.width(),
+                            height: f.image.height(),
+                            detections: f.detections,
+                            timings: f.timings,
+                        },
+                        image: f.image,
+                    },
+                    Err(error) => Outcome::Failed {
+                        meta: work.meta,
+                        sequence: work.sequence,
+                        error,
+                    },
+                });
+            }
+        }));
+
+        Stages {
+            input: Some(input_tx),
+            evict: input_rx,
+            depth_probes: [detect_rx, classify_rx, output_rx],
+            latest: Arc::new(AtomicBool::new(overflow == Overflow::Latest)),
+            pipeline,
+            threads,
+        }
+    }
+
+    /// Queues a frame. Under [`Overflow::Latest`] a full queue gives up its oldest frames,
+    /// which are returned; under [`Overflow::All`] this waits for room.
+    pub fn submit(&self, job: Job<M>) -> Vec<Job<M>> {
+        let mut dropped = Vec::new();
+        let Some(input) = &self.input else {
+            return dropped;
+        };
+        if !self.latest.load(Ordering::Relaxed) {
+            // Only fails once the stages are gone, when there is nothing left to do.
+            let _ = input.send(job);
+            return dropped;
+        }
+        let mut job = job;
+        loop {
+            match input.try_send(job) {
+                Ok(()) | Err(TrySendError::Disconnected(_)) => return dropped,
+                Err(TrySendError::Full(back)) => {
+                    job = back;
+                    // The decode thread may have taken one meanwhile; then just retry.
+                    if let Ok(oldest) = self.evict.try_recv() {
+                        dropped.push(oldest);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs the following frames through `pipeline` (frames already past a stage keep
+    /// the previous one for that stage).
+    pub fn set_pipeline(&self, pipeline: Pipeline) {
+        *self.pipeline.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(pipeline);
+    }
+
+    /// Applies `overflow` from the next submitted frame.
+    pub fn set_overflow(&self, overflow: Overflow) {
+        self.latest
+            .store(overflow == Overflow::Latest, Ordering::Relaxed);
+    }
+
+    /// Current queue lengths.
+    pub fn depths(&self) -> Depths {
+        Depths {
+            input: self.evict.len(),
+            detect: self.depth_probes[0].len(),
+            classify: self.depth_probes[1].len(),
+            output: self.depth_probes[2].len(),
+        }
+    }
+
+    /// Stops taking frames, lets every queued frame through to the sink, and waits for
+    /// it (dropping the stages does the same).
+    pub fn finish(self) {}
+}
+
+impl<M> Drop for Stages<M> {
+    fn drop(&mut self) {
+        // Closing the input ends each stage in turn once it has passed on what it holds.
+        self.input = None;
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> JoinHandle<()> {
+    std::thread::Builder::new()
+        .name(format!("rv-{name}"))
+        .spawn(f)
+        .expect("spawning a pipeline thread")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::{Detection, Detector};
+    use crate::frame::{Limits, RawImage};
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    /// Finds nothing, slowly.
+    struct Slow(Duration);
+
+    impl Detector for Slow {
+        fn name(&self) -> &'static str {
+            "slow"
+        }
+        fn detect(&self, _: &RgbImage) -> crate::Result<Vec<Detection>> {
+            std::thread::sleep(self.0);
+            Ok(Vec::new())
+        }
+    }
+
+    fn pipeline(delay_ms: u64) -> Pipeline {
+        Pipeline {
+            limits: Limits::default(),
+            detector: Box::new(Slow(Duration::from_millis(delay_ms))),
+            classifier: None,
+            max_detections: 10,
+        }
+    }
+
+    fn job(sequence: u64, width: u32) -> Job<u64> {
+        Job {
+            meta: sequence,
+            sequence,
+            input: Input::Raw(RawImage {
+                width,
+                height: 2,
+                step: width,
+                encoding: "mono8".into(),
+                is_bigendian: false,
+                data: vec![0; width as usize * 2],
+            }),
+            received_at: Instant::now(),
+        }
+    }
+
+    /// Runs `frames` jobs (width 0, a bad frame, where `bad` says) and returns the
+    /// sequence numbers of the outcomes (negative for failures) and the dropped ones.
+    fn run(
+        overflow: Overflow,
+        delay_ms: u64,
+        frames: u64,
+        bad: fn(u64) -> bool,
+    ) -> (Vec<i64>, Vec<u64>) {
+        let (tx, rx) = mpsc::channel();
+        let stages = Stages::start(
+            pipeline(delay_ms),
+            overflow,
+            Capacities::default(),
+            move |o| {
+                tx.send(match o {
+                    Outcome::Done { sequence, .. } => sequence as i64,
+                    Outcome::Failed { sequence, .. } => -(sequence as i64),
+                })
+                .unwrap();
+            },
+        );
+        let mut dropped = Vec::new();
+        for i in 1..=frames {
+            let width = if bad(i) { 0 } else { 4 };
+            dropped.extend(stages.submit(job(i, width)).into_iter().map(|j| j.sequence));
+            assert!(stages.depths().input <= Capacities::default().input);
+        }
+        stages.finish();
+        (rx.iter().collect(), dropped)
+    }
+
+    #[test]
+    fn all_keeps_every_frame_in_order() {
+        let (outcomes, dropped) = run(Overflow::All, 2, 40, |i| i % 7 == 0);
+        assert!(dropped.is_empty());
+        let expected: Vec<i64> = (1..=40).map(|i| if i % 7 == 0 { -i } else { i }).collect();
+        assert_eq!(outcomes, expected);
+    }
+
+    #[test]
+    fn latest_drops_the_oldest_and_accounts_for_every_frame() {
+        let (outcomes, dropped) = run(Overflow::Latest, 5, 100, |_| false);
+        assert!(!dropped.is_empty());
+        let mut seen: Vec<u64> = outcomes.iter().map(|&s| s as u64).collect();
+        assert!(
+            seen.windows(2).all(|w| w[0] < w[1]),
+            "out of order: {seen:?}"
+        );
+        // The newest frame is never the one dropped.
+        assert_eq!(seen.last(), Some(&100));
+        seen.extend(&dropped);
+        seen.sort_unstable();
+        assert_eq!(seen, (1..=100).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_new_pipeline_applies_to_the_next_frames() {
+        let (tx, rx) = mpsc::channel();
+        let stages = Stages::start(
+            pipeline(0),
+            Overflow::All,
+            Capacities::default(),
+            move |o| {
+                if let Outcome::Done { result, .. } = o {
+                    tx.send(result.detections.len()).unwrap();
+                }
+            },
+        );
+        stages.submit(job(1, 4));
+        let mut blobs = pipeline(0);
+        blobs.detector = Box::new(
+            crate::detect::blobs::Blobs::new(crate::detect::blobs::BlobsConfig {
+                segmentation: crate::detect::blobs::Segmentation::Dark,
+                min_area: 1,
+                ..Default::default()
+            })
+            .unwrap(),
+        );
+        std::thread::sleep(Duration::from_millis(50));
+        stages.set_pipeline(blobs);
+        stages.submit(job(2, 4));
+        stages.finish();
+        assert_eq!(rx.iter().collect::<Vec<_>>(), [0, 1]);
+    }
+}
