@@ -112,7 +112,8 @@ def assert_matches_truth(result, shapes, min_iou=0.9):
 def test_n_reliable_frames_give_exactly_n_results(encoding, vision_node, rclpy_node, collect):
     ns = f'/e2e_{encoding}'
     mode = 'bright' if encoding in GREY_ENCODINGS else 'chroma'
-    vision_node('-r', f'__ns:={ns}', '-p', 'qos:=reliable', '-p', f'blobs.mode:={mode}')
+    vision_node('-r', f'__ns:={ns}', '-p', 'qos:=reliable', '-p', 'overflow:=all',
+                '-p', f'blobs.mode:={mode}')
     results = collect(DetectionArray, f'{ns}/detections')
     rng = np.random.default_rng(7)
     frames = []
@@ -239,7 +240,8 @@ def test_bad_frames_are_logged_once_per_cause_counted_and_skipped(
     assert (f'frames received {first + len(sequence)}, results published {first + 2}, '
             f'failed {failed} '
             f'(data_length: {repeats}, too_large: {repeats}, '
-            f'unsupported_encoding: {repeats}, zero_size: {repeats})') in node.output()
+            f'unsupported_encoding: {repeats}, zero_size: {repeats}), dropped 0') \
+        in node.output()
 
 
 def readme_parameters():
@@ -273,21 +275,29 @@ def test_parameters_are_described_read_only_and_as_in_the_readme(vision_node, rc
     described = call(rclpy_node, DescribeParameters,
                      '/params/vision_node/describe_parameters',
                      DescribeParameters.Request(names=sorted(expected))).descriptors
+    runtime = {'overflow', 'detector', 'max_detections'} | {n for n in expected
+                                                            if n.startswith('blobs.')}
     for d in described:
         assert d.description, d.name
-        assert d.read_only, d.name
+        assert d.read_only == (d.name not in runtime), d.name
     threshold = next(d for d in described if d.name == 'blobs.threshold')
     assert (threshold.integer_range[0].from_value, threshold.integer_range[0].to_value) \
         == (0, 255)
     qos = next(d for d in described if d.name == 'qos')
     assert qos.additional_constraints == 'one of: sensor_data, reliable'
 
-    request = SetParameters.Request(parameters=[Parameter(
-        name='blobs.threshold',
-        value=ParameterValue(type=ParameterType.PARAMETER_INTEGER, integer_value=10))])
-    result = call(rclpy_node, SetParameters, '/params/vision_node/set_parameters',
-                  request).results[0]
-    assert not result.successful and result.reason
+    def set_int(name, value):
+        request = SetParameters.Request(parameters=[Parameter(
+            name=name,
+            value=ParameterValue(type=ParameterType.PARAMETER_INTEGER, integer_value=value))])
+        return call(rclpy_node, SetParameters, '/params/vision_node/set_parameters',
+                    request).results[0]
+
+    assert not set_int('max_width', 100).successful  # read-only
+    assert set_int('blobs.min_area', 500).successful
+    refused = set_int('blobs.max_area', 10)  # below min_area
+    assert not refused.successful
+    assert 'blobs.max_area' in refused.reason and '500' in refused.reason, refused.reason
 
 
 @pytest.mark.parametrize('args, message', [

@@ -41,7 +41,7 @@ fn run() -> Result<()> {
     });
 
     let errors = executor.spin(SpinOptions::default());
-    vision.log_summary();
+    vision.finish();
     if let Some(e) = errors.into_iter().next() {
         return Err(e).context("spinning");
     }

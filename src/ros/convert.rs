@@ -3,14 +3,16 @@
 use std::time::Duration;
 
 use ros_env::rust_vision::msg::{Detection as DetectionMsg, DetectionArray};
-use ros_env::sensor_msgs::msg::Image;
+use ros_env::sensor_msgs::msg::{CompressedImage as CompressedMsg, Image};
 use ros_env::std_msgs::msg::Header;
 
-use crate::frame::RawImage;
+use image::RgbImage;
+
+use crate::frame::{CompressedImage, Input, RawImage};
 use crate::pipeline::FrameResult;
 
 /// Splits an Image message into its header and the raw image, moving the pixel data.
-pub fn raw_image(msg: Image) -> (Header, RawImage) {
+pub fn raw_image(msg: Image) -> (Header, Input) {
     let raw = RawImage {
         width: msg.width,
         height: msg.height,
@@ -19,7 +21,30 @@ pub fn raw_image(msg: Image) -> (Header, RawImage) {
         is_bigendian: msg.is_bigendian != 0,
         data: msg.data,
     };
-    (msg.header, raw)
+    (msg.header, Input::Raw(raw))
+}
+
+/// Splits a CompressedImage message into its header and the compressed image.
+pub fn compressed_image(msg: CompressedMsg) -> (Header, Input) {
+    let compressed = CompressedImage {
+        format: msg.format,
+        data: msg.data,
+    };
+    (msg.header, Input::Compressed(compressed))
+}
+
+/// An rgb8 Image message of `image`, with `header`.
+pub fn image_msg(header: Header, image: RgbImage) -> Image {
+    let (width, height) = image.dimensions();
+    Image {
+        header,
+        height,
+        width,
+        encoding: "rgb8".into(),
+        is_bigendian: 0,
+        step: width * 3,
+        data: image.into_raw(),
+    }
 }
 
 /// The results message of one frame; `header` is the source image's, unchanged.

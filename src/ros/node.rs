@@ -1,149 +1,391 @@
-//! vision_node: subscribes to images, runs the core pipeline on each, publishes results.
+//! vision_node: subscribes to images, runs them through the core's concurrent stages,
+//! publishes results, annotated images and diagnostics.
 
-use std::sync::{Arc, Mutex};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
-use rclrs::{log_error, log_info, log_warn, MessageInfo, Node, Publisher, Subscription};
+use rclrs::{
+    log_error, log_info, log_warn, MessageInfo, Node, Publisher, QoSReliabilityPolicy,
+    Subscription, Timer,
+};
+use ros_env::diagnostic_msgs::msg::{DiagnosticArray, DiagnosticStatus, KeyValue};
 use ros_env::rust_vision::msg::DetectionArray;
-use ros_env::sensor_msgs::msg::Image;
+use ros_env::sensor_msgs::msg::{CompressedImage, Image};
+use ros_env::std_msgs::msg::Header;
 
+use crate::annotate::annotate;
 use crate::detect::blobs::Blobs;
 use crate::detect::{Detector, DetectorKind};
+use crate::frame::Input;
+use crate::health::{Health, HealthReport};
 use crate::pipeline::Pipeline;
-use crate::report::{FailureLog, Verdict};
-use crate::ros::convert::{detection_array, raw_image};
+use crate::report::Verdict;
+use crate::ros::convert::{compressed_image, detection_array, image_msg, raw_image};
 use crate::ros::params::{NodeConfig, Parameters};
+use crate::ros::qos::QosPolicy;
+use crate::stages::{Job, Outcome, Stages};
 
-/// Topic of the input images (relative, so namespaces and remapping apply).
+/// Topic of the input images (relative, so namespaces and remapping apply); compressed
+/// images are on `<resolved image topic>/compressed`, as image_transport names them.
 pub const IMAGE_TOPIC: &str = "image";
 /// Topic of the results.
 pub const DETECTIONS_TOPIC: &str = "detections";
+/// Topic of the annotated images, drawn only while someone subscribes.
+pub const ANNOTATED_TOPIC: &str = "annotated_image";
 /// After the first report of a failure cause, at most one report per cause this often.
 const FAILURE_REPORT_INTERVAL: Duration = Duration::from_secs(5);
+/// How often diagnostics are published; the log line comes every `LOG_EVERY` of them.
+const DIAGNOSTICS_PERIOD: Duration = Duration::from_secs(1);
+const LOG_EVERY: u64 = 5;
 
-/// Frame counters, per node.
-#[derive(Debug)]
-struct State {
-    /// Frames received so far; the next frame's sequence number.
-    received: u64,
-    /// Frames whose results were published.
-    published: u64,
-    failures: FailureLog,
-}
-
-/// The running node: keep it alive while the executor spins.
-pub struct VisionNode {
+/// What the output stage needs: publishers and counters.
+struct Outputs {
     node: Node,
-    _parameters: Parameters,
-    _subscription: Subscription<Image>,
-    state: Arc<Mutex<State>>,
+    detections: Publisher<DetectionArray>,
+    annotated: Publisher<Image>,
+    health: Mutex<Health>,
 }
 
-/// The detector `config` selects.
-fn detector(config: &NodeConfig) -> crate::Result<Box<dyn Detector>> {
-    Ok(match config.detector {
+/// What the subscriptions, the timer and parameter changes share.
+struct Shared {
+    outputs: Arc<Outputs>,
+    stages: RwLock<Option<Stages<Header>>>,
+    sequence: AtomicU64,
+}
+
+/// The running node: keep it alive while the executor spins, then [`VisionNode::finish`].
+pub struct VisionNode {
+    shared: Arc<Shared>,
+    _parameters: Parameters,
+    _raw: Option<Subscription<Image>>,
+    _compressed: Option<Subscription<CompressedImage>>,
+    _timer: Timer,
+}
+
+/// The core pipeline `config` describes.
+fn pipeline(config: &NodeConfig) -> crate::Result<Pipeline> {
+    let detector: Box<dyn Detector> = match config.detector {
         DetectorKind::Blobs => Box::new(Blobs::new(config.blobs)?),
+    };
+    Ok(Pipeline {
+        limits: config.limits,
+        detector,
+        classifier: None,
+        max_detections: config.max_detections,
     })
 }
 
-impl VisionNode {
-    /// Declares the parameters on `node`, then subscribes and advertises.
-    pub fn new(node: Node) -> anyhow::Result<Self> {
-        let parameters = Parameters::declare(&node)?;
-        let config = parameters.config().clone();
-        let pipeline = Pipeline {
-            limits: config.limits,
-            detector: detector(&config)?,
-            classifier: None,
-            max_detections: config.max_detections,
+impl Shared {
+    /// Numbers a received frame and queues it; counts frames the overflow policy drops.
+    fn receive(&self, header: Header, input: Input, received_at: Instant) {
+        let sequence = self.sequence.fetch_add(1, Ordering::Relaxed);
+        self.outputs.health().received += 1;
+        let job = Job {
+            meta: header,
+            sequence,
+            input,
+            received_at,
         };
-        let publisher: Publisher<DetectionArray> = node.create_publisher(DETECTIONS_TOPIC)?;
-        let state = Arc::new(Mutex::new(State {
-            received: 0,
-            published: 0,
-            failures: FailureLog::new(FAILURE_REPORT_INTERVAL),
-        }));
+        let stages = self.stages.read().unwrap_or_else(|e| e.into_inner());
+        if let Some(stages) = stages.as_ref() {
+            let dropped = stages.submit(job).len() as u64;
+            self.outputs.health().dropped += dropped;
+        }
+    }
+}
 
-        let callback_state = Arc::clone(&state);
-        let callback_node = Arc::clone(&node);
-        let subscription = node.create_subscription(
-            config.qos.options(IMAGE_TOPIC, config.qos_depth),
-            move |msg: Image, info: MessageInfo| {
-                let received_at = arrival(&info);
-                let mut state = callback_state.lock().unwrap_or_else(|e| e.into_inner());
-                let sequence = state.received;
-                state.received += 1;
-                let (header, raw) = raw_image(msg);
-                match pipeline.process(crate::frame::Input::Raw(raw)) {
-                    Ok(result) => {
-                        let latency = received_at.elapsed();
-                        let out = detection_array(header, sequence, &result, latency);
-                        match publisher.publish(out) {
-                            Ok(()) => state.published += 1,
-                            Err(e) => log_error!(callback_node.logger(), "publish failed: {e}"),
-                        }
-                    }
-                    Err(e) => {
-                        let cause = e.cause();
-                        if let Verdict::Report { suppressed } =
-                            state.failures.record(cause, Instant::now())
-                        {
-                            let more = if suppressed > 0 {
-                                format!(" ({suppressed} more frames failed with this cause)")
-                            } else {
-                                String::new()
-                            };
-                            log_warn!(
-                                callback_node.logger(),
-                                "frame {sequence} (stamp {}.{:09}, frame_id {:?}) dropped, \
-                                 {cause}: {e}{more}",
-                                header.stamp.sec,
-                                header.stamp.nanosec,
-                                header.frame_id,
-                            );
-                        }
+impl Outputs {
+    fn health(&self) -> std::sync::MutexGuard<'_, Health> {
+        self.health.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The output stage: publishes a result (and the annotated image when someone
+    /// listens), or reports a failure.
+    fn publish(&self, outcome: Outcome<Header>) {
+        match outcome {
+            Outcome::Done {
+                meta: header,
+                sequence,
+                received_at,
+                mut image,
+                result,
+            } => {
+                if self.annotated.get_subscription_count().unwrap_or(0) > 0 {
+                    annotate(&mut image, &result.detections);
+                    if let Err(e) = self.annotated.publish(image_msg(header.clone(), image)) {
+                        log_error!(self.node.logger(), "publishing the annotated image: {e}");
                     }
                 }
+                let latency = received_at.elapsed();
+                let msg = detection_array(header, sequence, &result, latency);
+                match self.detections.publish(msg) {
+                    Ok(()) => self.health().published(latency),
+                    Err(e) => log_error!(self.node.logger(), "publishing results: {e}"),
+                }
+            }
+            Outcome::Failed {
+                meta: header,
+                sequence,
+                error,
+            } => {
+                let cause = error.cause();
+                if let Verdict::Report { suppressed } = self.health().failed(cause, Instant::now())
+                {
+                    let more = if suppressed > 0 {
+                        format!(" ({suppressed} more frames failed with this cause)")
+                    } else {
+                        String::new()
+                    };
+                    log_warn!(
+                        self.node.logger(),
+                        "frame {sequence} (stamp {}.{:09}, frame_id {:?}) dropped, \
+                         {cause}: {error}{more}",
+                        header.stamp.sec,
+                        header.stamp.nanosec,
+                        header.frame_id,
+                    );
+                }
+            }
+        }
+    }
+}
+
+impl VisionNode {
+    /// Declares the parameters on `node`, starts the stages, subscribes and advertises.
+    pub fn new(node: Node) -> anyhow::Result<Self> {
+        let parameters = Parameters::declare(&node)?;
+        let config = parameters.config();
+        let outputs = Arc::new(Outputs {
+            node: Arc::clone(&node),
+            detections: node.create_publisher(DETECTIONS_TOPIC)?,
+            annotated: node.create_publisher(ANNOTATED_TOPIC)?,
+            health: Mutex::new(Health::new(FAILURE_REPORT_INTERVAL, Instant::now())),
+        });
+        let sink_outputs = Arc::clone(&outputs);
+        let stages = Stages::start(
+            pipeline(&config)?,
+            config.overflow,
+            config.capacities,
+            move |outcome| sink_outputs.publish(outcome),
+        );
+        let shared = Arc::new(Shared {
+            outputs,
+            stages: RwLock::new(Some(stages)),
+            sequence: AtomicU64::new(0),
+        });
+
+        // Backpressure needs a history that never overwrites: KEEP_ALL, reliable.
+        let all =
+            config.qos == QosPolicy::Reliable && config.overflow == crate::stages::Overflow::All;
+        let depth = (!all).then_some(config.qos_depth);
+        let receiver = Arc::clone(&shared);
+        let raw = node.create_subscription(
+            config.qos.options(IMAGE_TOPIC, depth),
+            move |msg: Image, info: MessageInfo| {
+                let (header, input) = raw_image(msg);
+                receiver.receive(header, input, arrival(&info));
             },
         )?;
+        let raw_topic = raw.topic_name();
+        let mut topics = vec![raw_topic.clone()];
+        // The compressed topic hangs off the *resolved* image topic, remapping included,
+        // which only a subscription to it tells.
+        let raw = if config.transport.raw() {
+            Some(raw)
+        } else {
+            topics.clear();
+            None
+        };
+        let compressed = if config.transport.compressed() {
+            let topic = format!("{raw_topic}/compressed");
+            let receiver = Arc::clone(&shared);
+            let subscription = node.create_subscription(
+                config.qos.options(&topic, depth),
+                move |msg: CompressedImage, info: MessageInfo| {
+                    let (header, input) = compressed_image(msg);
+                    receiver.receive(header, input, arrival(&info));
+                },
+            )?;
+            topics.push(topic);
+            Some(subscription)
+        } else {
+            None
+        };
+
+        let timer = health_timer(&node, &shared, config.qos, topics.clone())?;
+        let listener_node = Arc::clone(&node);
+        let listener_shared = Arc::clone(&shared);
+        parameters.on_change(Box::new(move |config, name| {
+            let stages = listener_shared
+                .stages
+                .read()
+                .unwrap_or_else(|e| e.into_inner());
+            let Some(stages) = stages.as_ref() else {
+                return;
+            };
+            if name == "overflow" {
+                stages.set_overflow(config.overflow);
+            } else {
+                match pipeline(config) {
+                    Ok(p) => stages.set_pipeline(p),
+                    Err(e) => log_error!(listener_node.logger(), "{name} not applied: {e}"),
+                }
+            }
+            log_info!(
+                listener_node.logger(),
+                "{name} changed; applies from the next frame"
+            );
+        }));
 
         log_info!(
             node.logger(),
-            "listening on {} ({:?}, depth {}), detector {:?}, publishing on {}",
-            subscription.topic_name(),
+            "listening on {} ({:?}, {}), detector {:?}, overflow {:?}, publishing on {}",
+            topics.join(" and "),
             config.qos,
-            config.qos_depth,
+            depth.map_or("keep all".into(), |d| format!("depth {d}")),
             config.detector,
+            config.overflow,
             DETECTIONS_TOPIC,
         );
         Ok(VisionNode {
-            node,
+            shared,
             _parameters: parameters,
-            _subscription: subscription,
-            state,
+            _raw: raw,
+            _compressed: compressed,
+            _timer: timer,
         })
     }
 
-    /// Logs what happened to every frame received; called on shutdown.
-    pub fn log_summary(&self) {
-        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let causes: Vec<String> = state
+    /// Lets the frames in flight through (their results are published), then logs what
+    /// happened to every frame received. Call after the executor stopped.
+    pub fn finish(self) {
+        let stages = self
+            .shared
+            .stages
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(stages) = stages {
+            stages.finish();
+        }
+        let outputs = &self.shared.outputs;
+        let health = outputs.health();
+        let causes: Vec<String> = health
             .failures
             .totals()
             .map(|(cause, n)| format!("{cause}: {n}"))
             .collect();
         log_info!(
-            self.node.logger(),
-            "frames received {}, results published {}, failed {}{}",
-            state.received,
-            state.published,
-            state.failures.total(),
+            outputs.node.logger(),
+            "frames received {}, results published {}, failed {}{}, dropped {}",
+            health.received,
+            health.published,
+            health.failures.total(),
             if causes.is_empty() {
                 String::new()
             } else {
                 format!(" ({})", causes.join(", "))
             },
+            health.dropped,
         );
+    }
+}
+
+/// Every [`DIAGNOSTICS_PERIOD`]: diagnostics on /diagnostics, a log line every
+/// [`LOG_EVERY`] periods, and a warning for each publisher whose QoS cannot reach us.
+fn health_timer(
+    node: &Node,
+    shared: &Arc<Shared>,
+    qos: QosPolicy,
+    topics: Vec<String>,
+) -> anyhow::Result<Timer> {
+    let diagnostics: Publisher<DiagnosticArray> = node.create_publisher("/diagnostics")?;
+    let (node, shared) = (Arc::clone(node), Arc::clone(shared));
+    let mut ticks = 0u64;
+    let mut last = (0u64, 0u64);
+    let mut warned = HashSet::new();
+    Ok(node
+        .clone()
+        .create_timer_repeating(DIAGNOSTICS_PERIOD, move || {
+            let depths = {
+                let stages = shared.stages.read().unwrap_or_else(|e| e.into_inner());
+                stages.as_ref().map(Stages::depths).unwrap_or_default()
+            };
+            let report = shared.outputs.health().report(depths, Instant::now());
+            let status = status(&node, &report, &mut last);
+            let msg = DiagnosticArray {
+                header: Header {
+                    stamp: node.get_clock().now().to_ros_msg().unwrap_or_default(),
+                    frame_id: String::new(),
+                },
+                status: vec![status],
+            };
+            if let Err(e) = diagnostics.publish(msg) {
+                log_error!(node.logger(), "publishing diagnostics: {e}");
+            }
+            ticks += 1;
+            if ticks % LOG_EVERY == 1 {
+                let line: Vec<String> = report
+                    .values()
+                    .iter()
+                    .map(|(k, v)| format!("{k} {v}"))
+                    .collect();
+                log_info!(node.logger(), "{}", line.join(", "));
+            }
+            if qos == QosPolicy::Reliable {
+                warn_incompatible_publishers(&node, &topics, &mut warned);
+            }
+        })?)
+}
+
+/// The diagnostic status of one report: WARN while frames are dropped or failing.
+fn status(node: &Node, report: &HealthReport, last: &mut (u64, u64)) -> DiagnosticStatus {
+    let (dropped, failed) = (report.dropped - last.0, report.failed - last.1);
+    *last = (report.dropped, report.failed);
+    let (level, message) = match (dropped, failed) {
+        (0, 0) => (DiagnosticStatus::OK, "ok".to_string()),
+        _ => (
+            DiagnosticStatus::WARN,
+            format!("{dropped} frames dropped, {failed} failed in the last period"),
+        ),
+    };
+    DiagnosticStatus {
+        level,
+        name: format!("{}: pipeline", node.fully_qualified_name()),
+        message,
+        hardware_id: String::new(),
+        values: report
+            .values()
+            .into_iter()
+            .map(|(key, value)| KeyValue { key, value })
+            .collect(),
+    }
+}
+
+/// A best-effort publisher never matches a reliable subscription, and DDS says nothing:
+/// the most common reason for "no detections". Warns once per publisher and topic.
+fn warn_incompatible_publishers(node: &Node, topics: &[String], warned: &mut HashSet<String>) {
+    for topic in topics {
+        for publisher in node.get_publishers_info_by_topic(topic).unwrap_or_default() {
+            if publisher.qos_profile.reliability != QoSReliabilityPolicy::BestEffort {
+                continue;
+            }
+            let who = format!(
+                "{}/{} on {topic}",
+                publisher.node_namespace, publisher.node_name
+            )
+            .replace("//", "/");
+            if warned.insert(who.clone()) {
+                log_warn!(
+                    node.logger(),
+                    "QoS incompatible: publisher {who} offers RELIABILITY best effort, this \
+                     node requests reliable; none of its frames will arrive. Set qos:=sensor_data \
+                     or make the publisher reliable",
+                );
+            }
+        }
     }
 }
 

@@ -1,36 +1,41 @@
-//! vision_node's parameters: declared with description, default and range, and read once
-//! into a typed [`NodeConfig`].
-//!
-//! They are read-only for now: each is read at start-up (`--ros-args -p name:=value` or a
-//! params file) and a `ros2 param set` is refused, rather than accepted and ignored.
+//! vision_node's parameters: declared with description, default and range, read into a
+//! typed [`NodeConfig`], and (for those marked runtime) changed with `ros2 param set`:
+//! validated against the whole configuration, refused with the reason, applied from the
+//! next frame.
 
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, RwLock};
 
-use rclrs::{Node, ParameterRange, ReadOnlyParameter};
+use rclrs::{MandatoryParameter, Node, ParameterRange, ReadOnlyParameter};
 
 use crate::detect::blobs::{BlobsConfig, Segmentation};
 use crate::detect::DetectorKind;
 use crate::error::ConfigError;
 use crate::frame::Limits;
-use crate::ros::qos::QosPolicy;
+use crate::ros::qos::{QosPolicy, Transport};
+use crate::stages::{Capacities, Overflow};
 
 /// Everything vision_node is configured with.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NodeConfig {
     pub qos: QosPolicy,
     pub qos_depth: u32,
+    pub transport: Transport,
+    pub overflow: Overflow,
+    pub capacities: Capacities,
     pub detector: DetectorKind,
     pub blobs: BlobsConfig,
     pub max_detections: usize,
     pub limits: Limits,
 }
 
-/// One parameter as documented: name, type, default, range and description.
+/// One parameter as documented: name, type, default, range, whether it can change while
+/// the node runs, and description.
 #[derive(Debug, Clone, Copy)]
 pub struct ParamDoc {
     pub name: &'static str,
     pub kind: Kind,
+    pub runtime: bool,
     pub description: &'static str,
 }
 
@@ -53,255 +58,365 @@ pub enum Kind {
     },
 }
 
+/// A parameter value of any of the kinds.
+#[derive(Debug, Clone)]
+pub enum Value {
+    Int(i64),
+    Double(f64),
+    Text(Arc<str>),
+}
+
+const fn doc(name: &'static str, kind: Kind, runtime: bool, description: &'static str) -> ParamDoc {
+    ParamDoc {
+        name,
+        kind,
+        runtime,
+        description,
+    }
+}
+
+const fn int(value: i64, min: i64, max: i64) -> Kind {
+    Kind::Int { value, min, max }
+}
+
+const fn double(value: f64, min: f64, max: f64) -> Kind {
+    Kind::Double { value, min, max }
+}
+
+const fn choice(value: &'static str, choices: &'static [&'static str]) -> Kind {
+    Kind::Choice { value, choices }
+}
+
 /// Every parameter of vision_node, in the order of the README's table.
 pub const PARAMETERS: &[ParamDoc] = &[
-    ParamDoc {
-        name: "qos",
-        kind: Kind::Choice {
-            value: "sensor_data",
-            choices: QosPolicy::NAMES,
-        },
-        description: "QoS of the image subscription: sensor_data (best effort, for live \
-                      cameras) or reliable (every frame, for recorded data and batch work)",
-    },
-    ParamDoc {
-        name: "qos_depth",
-        kind: Kind::Int {
-            value: 5,
-            min: 1,
-            max: 1000,
-        },
-        description: "History depth (frames) of the image subscription",
-    },
-    ParamDoc {
-        name: "detector",
-        kind: Kind::Choice {
-            value: "blobs",
-            choices: DetectorKind::NAMES,
-        },
-        description: "First-stage detector",
-    },
-    ParamDoc {
-        name: "blobs.mode",
-        kind: Kind::Choice {
-            value: "chroma",
-            choices: Segmentation::NAMES,
-        },
-        description: "blobs: foreground pixels are colourful (chroma >= threshold), bright \
-                      (luma >= threshold) or dark (luma < threshold)",
-    },
-    ParamDoc {
-        name: "blobs.threshold",
-        kind: Kind::Int {
-            value: 60,
-            min: 0,
-            max: 255,
-        },
-        description: "blobs: threshold of the segmentation measure (0..255)",
-    },
-    ParamDoc {
-        name: "blobs.min_area",
-        kind: Kind::Int {
-            value: 100,
-            min: 1,
-            max: 1 << 40,
-        },
-        description: "blobs: smallest blob reported, pixels",
-    },
-    ParamDoc {
-        name: "blobs.max_area",
-        kind: Kind::Int {
-            value: 0,
-            min: 0,
-            max: 1 << 40,
-        },
-        description: "blobs: largest blob reported, pixels; 0 for no limit",
-    },
-    ParamDoc {
-        name: "blobs.min_aspect",
-        kind: Kind::Double {
-            value: 0.1,
-            min: 0.001,
-            max: 1000.0,
-        },
-        description: "blobs: smallest box aspect ratio (width / height) reported",
-    },
-    ParamDoc {
-        name: "blobs.max_aspect",
-        kind: Kind::Double {
-            value: 10.0,
-            min: 0.001,
-            max: 1000.0,
-        },
-        description: "blobs: largest box aspect ratio (width / height) reported",
-    },
-    ParamDoc {
-        name: "max_detections",
-        kind: Kind::Int {
-            value: 100,
-            min: 1,
-            max: 10000,
-        },
-        description: "Most detections published per frame (the detector's first ones)",
-    },
-    ParamDoc {
-        name: "max_width",
-        kind: Kind::Int {
-            value: 8192,
-            min: 1,
-            max: 65535,
-        },
-        description: "Widest image accepted, pixels; wider ones are refused unread",
-    },
-    ParamDoc {
-        name: "max_height",
-        kind: Kind::Int {
-            value: 8192,
-            min: 1,
-            max: 65535,
-        },
-        description: "Tallest image accepted, pixels; taller ones are refused unread",
-    },
-    ParamDoc {
-        name: "max_bytes",
-        kind: Kind::Int {
-            value: 256 << 20,
-            min: 1,
-            max: 1 << 40,
-        },
-        description: "Largest image accepted, bytes (received data and decoded RGB each)",
-    },
+    doc(
+        "qos",
+        choice("sensor_data", QosPolicy::NAMES),
+        false,
+        "QoS of the image subscription: sensor_data (best effort, for live cameras) or \
+         reliable (every frame, for recorded data and batch work)",
+    ),
+    doc(
+        "qos_depth",
+        int(5, 1, 1000),
+        false,
+        "History depth (frames) of the image subscription; with qos reliable and overflow \
+         all at start-up the history keeps all frames instead, so that backpressure reaches \
+         the publisher",
+    ),
+    doc(
+        "transport",
+        choice("raw", Transport::NAMES),
+        false,
+        "Input: raw (sensor_msgs/Image on `image`), compressed (sensor_msgs/CompressedImage \
+         on `image/compressed`, JPEG or PNG) or both",
+    ),
+    doc(
+        "overflow",
+        choice("latest", Overflow::NAMES),
+        true,
+        "When the input queue is full: latest drops the oldest queued frame (live cameras), \
+         all waits and never drops (batch work)",
+    ),
+    doc(
+        "input_queue",
+        int(4, 1, 1000),
+        false,
+        "Capacity of the input queue, frames",
+    ),
+    doc(
+        "stage_queue",
+        int(2, 1, 100),
+        false,
+        "Capacity of each queue between two stages, frames",
+    ),
+    doc(
+        "detector",
+        choice("blobs", DetectorKind::NAMES),
+        true,
+        "First-stage detector",
+    ),
+    doc(
+        "blobs.mode",
+        choice("chroma", Segmentation::NAMES),
+        true,
+        "blobs: foreground pixels are colourful (chroma >= threshold), bright \
+         (luma >= threshold) or dark (luma < threshold)",
+    ),
+    doc(
+        "blobs.threshold",
+        int(60, 0, 255),
+        true,
+        "blobs: threshold of the segmentation measure (0..255)",
+    ),
+    doc(
+        "blobs.min_area",
+        int(100, 1, 1 << 40),
+        true,
+        "blobs: smallest blob reported, pixels",
+    ),
+    doc(
+        "blobs.max_area",
+        int(0, 0, 1 << 40),
+        true,
+        "blobs: largest blob reported, pixels; 0 for no limit",
+    ),
+    doc(
+        "blobs.min_aspect",
+        double(0.1, 0.001, 1000.0),
+        true,
+        "blobs: smallest box aspect ratio (width / height) reported",
+    ),
+    doc(
+        "blobs.max_aspect",
+        double(10.0, 0.001, 1000.0),
+        true,
+        "blobs: largest box aspect ratio (width / height) reported",
+    ),
+    doc(
+        "max_detections",
+        int(100, 1, 10000),
+        true,
+        "Most detections published per frame (the detector's first ones)",
+    ),
+    doc(
+        "max_width",
+        int(8192, 1, 65535),
+        false,
+        "Widest image accepted, pixels; wider ones are refused unread",
+    ),
+    doc(
+        "max_height",
+        int(8192, 1, 65535),
+        false,
+        "Tallest image accepted, pixels; taller ones are refused unread",
+    ),
+    doc(
+        "max_bytes",
+        int(256 << 20, 1, 1 << 40),
+        false,
+        "Largest image accepted, bytes (received data and decoded RGB each)",
+    ),
 ];
 
-/// The declared parameters; they stay declared while this lives.
+impl Kind {
+    fn default_value(&self) -> Value {
+        match *self {
+            Kind::Int { value, .. } => Value::Int(value),
+            Kind::Double { value, .. } => Value::Double(value),
+            Kind::Choice { value, .. } => Value::Text(value.into()),
+        }
+    }
+}
+
+impl NodeConfig {
+    /// The configuration with every parameter at its default.
+    pub fn defaults() -> Self {
+        let mut config = NodeConfig {
+            qos: QosPolicy::SensorData,
+            qos_depth: 0,
+            transport: Transport::Raw,
+            overflow: Overflow::Latest,
+            capacities: Capacities::default(),
+            detector: DetectorKind::Blobs,
+            blobs: BlobsConfig::default(),
+            max_detections: 0,
+            limits: Limits::default(),
+        };
+        for doc in PARAMETERS {
+            config
+                .set(doc.name, &doc.kind.default_value())
+                .expect("the documented defaults are valid");
+        }
+        config
+    }
+
+    /// Sets parameter `name` to `value`, then checks the configuration as a whole; on an
+    /// error the configuration is unchanged.
+    pub fn set(&mut self, name: &str, value: &Value) -> Result<(), ConfigError> {
+        let mut next = self.clone();
+        let invalid = |reason: String| ConfigError::invalid(name, reason);
+        let int = || match value {
+            Value::Int(v) => Ok(*v),
+            other => Err(invalid(format!("{other:?} is not an integer"))),
+        };
+        let count = |max: u64| {
+            int().and_then(|v| {
+                u64::try_from(v)
+                    .ok()
+                    .filter(|&v| v <= max)
+                    .ok_or_else(|| invalid(format!("{v} is outside 0..{max}")))
+            })
+        };
+        let double = || match value {
+            Value::Double(v) => Ok(*v),
+            other => Err(invalid(format!("{other:?} is not a double"))),
+        };
+        let text = || match value {
+            Value::Text(v) => Ok(v.clone()),
+            other => Err(invalid(format!("{other:?} is not a string"))),
+        };
+        fn parse<T: FromStr<Err = ConfigError>>(text: Arc<str>) -> Result<T, ConfigError> {
+            text.parse()
+        }
+        let u32_max = u64::from(u32::MAX);
+        match name {
+            "qos" => next.qos = parse(text()?)?,
+            "qos_depth" => next.qos_depth = count(u32_max)? as u32,
+            "transport" => next.transport = parse(text()?)?,
+            "overflow" => next.overflow = parse(text()?)?,
+            "input_queue" => next.capacities.input = count(u32_max)? as usize,
+            "stage_queue" => next.capacities.stage = count(u32_max)? as usize,
+            "detector" => next.detector = parse(text()?)?,
+            "blobs.mode" => next.blobs.segmentation = parse(text()?)?,
+            "blobs.threshold" => next.blobs.threshold = count(255)? as u8,
+            "blobs.min_area" => next.blobs.min_area = count(u64::MAX)?,
+            "blobs.max_area" => next.blobs.max_area = count(u64::MAX)?,
+            "blobs.min_aspect" => next.blobs.min_aspect = double()? as f32,
+            "blobs.max_aspect" => next.blobs.max_aspect = double()? as f32,
+            "max_detections" => next.max_detections = count(u32_max)? as usize,
+            "max_width" => next.limits.max_width = count(u32_max)? as u32,
+            "max_height" => next.limits.max_height = count(u32_max)? as u32,
+            "max_bytes" => next.limits.max_bytes = count(u64::MAX)?,
+            other => return Err(ConfigError::invalid(other, "no such parameter")),
+        }
+        next.blobs.validate()?;
+        *self = next;
+        Ok(())
+    }
+}
+
+/// Called after a runtime parameter changed, with the new configuration and the name.
+pub type ChangeListener = Box<dyn Fn(&NodeConfig, &str) + Send + Sync>;
+
+/// The declared parameters (they stay declared while this lives) and the current
+/// configuration.
 pub struct Parameters {
-    ints: Vec<ReadOnlyParameter<i64>>,
-    doubles: Vec<ReadOnlyParameter<f64>>,
-    choices: Vec<ReadOnlyParameter<Arc<str>>>,
-    config: NodeConfig,
+    _read_only: Vec<Box<dyn std::any::Any + Send + Sync>>,
+    _runtime: Vec<Box<dyn std::any::Any + Send + Sync>>,
+    config: Arc<RwLock<NodeConfig>>,
+    listener: Arc<OnceLock<ChangeListener>>,
 }
 
 impl Parameters {
-    /// Declares every parameter on `node` and reads the configuration.
+    /// Declares every parameter on `node`, in the table's order, each value checked
+    /// against the configuration of those before it.
     pub fn declare(node: &Node) -> Result<Self, ConfigError> {
         let mut params = Parameters {
-            ints: Vec::new(),
-            doubles: Vec::new(),
-            choices: Vec::new(),
-            config: NodeConfig {
-                qos: QosPolicy::SensorData,
-                qos_depth: 0,
-                detector: DetectorKind::Blobs,
-                blobs: BlobsConfig::default(),
-                max_detections: 0,
-                limits: Limits::default(),
-            },
+            _read_only: Vec::new(),
+            _runtime: Vec::new(),
+            config: Arc::new(RwLock::new(NodeConfig::defaults())),
+            listener: Arc::new(OnceLock::new()),
         };
         for doc in PARAMETERS {
-            let declared = |e| ConfigError::invalid(doc.name, format!("{e:?}"));
-            let builder_description = format!("{} (default {})", doc.description, doc.kind);
-            match doc.kind {
-                Kind::Int { value, min, max } => params.ints.push(
-                    node.declare_parameter(doc.name)
-                        .default(value)
-                        .range(ParameterRange {
-                            lower: Some(min),
-                            upper: Some(max),
-                            step: None,
-                        })
-                        .description(builder_description)
-                        .read_only()
-                        .map_err(declared)?,
-                ),
-                Kind::Double { value, min, max } => params.doubles.push(
-                    node.declare_parameter(doc.name)
-                        .default(value)
-                        .range(ParameterRange {
-                            lower: Some(min),
-                            upper: Some(max),
-                            step: None,
-                        })
-                        .description(builder_description)
-                        .read_only()
-                        .map_err(declared)?,
-                ),
-                Kind::Choice { value, choices } => params.choices.push(
-                    node.declare_parameter::<Arc<str>>(doc.name)
-                        .default(value.into())
-                        .description(builder_description)
-                        .constraints(format!("one of: {}", choices.join(", ")))
-                        .validate(move |v: &Arc<str>| {
-                            if choices.contains(&&**v) {
-                                Ok(())
-                            } else {
-                                Err(format!("{v:?} is not one of {}", choices.join(", ")))
-                            }
-                        })
-                        .read_only()
-                        .map_err(declared)?,
-                ),
-            }
+            params.declare_one(node, doc)?;
         }
-        params.config = params.read()?;
         Ok(params)
     }
 
-    /// The configuration read at declaration.
-    pub fn config(&self) -> &NodeConfig {
-        &self.config
+    /// The configuration now.
+    pub fn config(&self) -> NodeConfig {
+        self.config
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
-    fn int(&self, name: &str) -> i64 {
-        self.index(name, |d| matches!(d, Kind::Int { .. }))
-            .map(|i| self.ints[i].get())
-            .expect("declared int parameter")
+    /// Sets the function told about every accepted runtime change (once).
+    pub fn on_change(&self, listener: ChangeListener) {
+        let _ = self.listener.set(listener);
     }
 
-    fn double(&self, name: &str) -> f64 {
-        self.index(name, |d| matches!(d, Kind::Double { .. }))
-            .map(|i| self.doubles[i].get())
-            .expect("declared double parameter")
-    }
-
-    fn choice<T: FromStr<Err = ConfigError>>(&self, name: &str) -> Result<T, ConfigError> {
-        let i = self
-            .index(name, |d| matches!(d, Kind::Choice { .. }))
-            .expect("declared choice parameter");
-        self.choices[i].get().parse()
-    }
-
-    /// Position of `name` among the parameters of its kind.
-    fn index(&self, name: &str, kind: impl Fn(&Kind) -> bool) -> Option<usize> {
-        PARAMETERS
-            .iter()
-            .filter(|d| kind(&d.kind))
-            .position(|d| d.name == name)
-    }
-
-    fn read(&self) -> Result<NodeConfig, ConfigError> {
-        // Ranges are enforced by rclrs at declaration, so these conversions cannot fail.
-        let narrow = |name: &str| self.int(name).clamp(0, u32::MAX.into()) as u32;
-        let blobs = BlobsConfig {
-            segmentation: self.choice::<Segmentation>("blobs.mode")?,
-            threshold: narrow("blobs.threshold").min(255) as u8,
-            min_area: self.int("blobs.min_area") as u64,
-            max_area: self.int("blobs.max_area") as u64,
-            min_aspect: self.double("blobs.min_aspect") as f32,
-            max_aspect: self.double("blobs.max_aspect") as f32,
+    fn declare_one(&mut self, node: &Node, doc: &'static ParamDoc) -> Result<(), ConfigError> {
+        let description = format!(
+            "{}{}",
+            doc.description,
+            if doc.runtime {
+                ""
+            } else {
+                " (read-only: set at start-up)"
+            }
+        );
+        let config = Arc::clone(&self.config);
+        let check = move |value: Value| {
+            let mut candidate = config.read().unwrap_or_else(|e| e.into_inner()).clone();
+            candidate.set(doc.name, &value).map_err(|e| e.to_string())
         };
-        blobs.validate()?;
-        Ok(NodeConfig {
-            qos: self.choice("qos")?,
-            qos_depth: narrow("qos_depth"),
-            detector: self.choice("detector")?,
-            blobs,
-            max_detections: narrow("max_detections") as usize,
-            limits: Limits {
-                max_width: narrow("max_width"),
-                max_height: narrow("max_height"),
-                max_bytes: self.int("max_bytes") as u64,
-            },
-        })
+        let declared = |e| ConfigError::invalid(doc.name, format!("{e:?}"));
+        let value = match doc.kind {
+            Kind::Int { value, min, max } => {
+                let builder = node
+                    .declare_parameter(doc.name)
+                    .default(value)
+                    .range(ParameterRange {
+                        lower: Some(min),
+                        upper: Some(max),
+                        step: None,
+                    })
+                    .description(description)
+                    .validate(move |v: &i64| check(Value::Int(*v)));
+                self.keep(doc, builder, Value::Int).map_err(declared)?
+            }
+            Kind::Double { value, min, max } => {
+                let builder = node
+                    .declare_parameter(doc.name)
+                    .default(value)
+                    .range(ParameterRange {
+                        lower: Some(min),
+                        upper: Some(max),
+                        step: None,
+                    })
+                    .description(description)
+                    .validate(move |v: &f64| check(Value::Double(*v)));
+                self.keep(doc, builder, Value::Double).map_err(declared)?
+            }
+            Kind::Choice { value, choices } => {
+                let builder = node
+                    .declare_parameter::<Arc<str>>(doc.name)
+                    .default(value.into())
+                    .description(description)
+                    .constraints(format!("one of: {}", choices.join(", ")))
+                    .validate(move |v: &Arc<str>| check(Value::Text(v.clone())));
+                self.keep(doc, builder, Value::Text).map_err(declared)?
+            }
+        };
+        self.config
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .set(doc.name, &value)
+    }
+
+    /// Declares from `builder` (mandatory with an on-change hook if the parameter is
+    /// runtime, read-only otherwise), keeps the handle, and returns the value.
+    fn keep<T>(
+        &mut self,
+        doc: &'static ParamDoc,
+        builder: rclrs::ParameterBuilder<'_, T>,
+        wrap: fn(T) -> Value,
+    ) -> Result<Value, rclrs::DeclarationError>
+    where
+        T: rclrs::ParameterVariant + Clone + Send + Sync + 'static,
+    {
+        if !doc.runtime {
+            let param: ReadOnlyParameter<T> = builder.read_only()?;
+            let value = wrap(param.get());
+            self._read_only.push(Box::new(param));
+            return Ok(value);
+        }
+        let param: MandatoryParameter<T> = builder.mandatory()?;
+        let (config, listener) = (Arc::clone(&self.config), Arc::clone(&self.listener));
+        param.on_change(move |v: &T| {
+            let mut current = config.write().unwrap_or_else(|e| e.into_inner());
+            // Validated already; a failure here would mean a race of two changes.
+            if current.set(doc.name, &wrap(v.clone())).is_ok() {
+                if let Some(listener) = listener.get() {
+                    listener(&current, doc.name);
+                }
+            }
+        });
+        let value = wrap(param.get());
+        self._runtime.push(Box::new(param));
+        Ok(value)
     }
 }
 

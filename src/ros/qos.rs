@@ -1,4 +1,4 @@
-//! Subscription QoS, chosen by name.
+//! What the node subscribes to, and with which QoS: both chosen by name.
 
 use std::str::FromStr;
 
@@ -21,9 +21,14 @@ impl QosPolicy {
     /// Every name [`QosPolicy::from_str`] accepts.
     pub const NAMES: &'static [&'static str] = &["sensor_data", "reliable"];
 
-    /// Subscription options for `topic` with this policy and a history of `depth`.
-    pub fn options(self, topic: &str, depth: u32) -> PrimitiveOptions<'_> {
-        let options = topic.keep_last(depth).volatile();
+    /// Subscription options for `topic` with this policy and a history of `depth` frames,
+    /// or of every frame if `depth` is `None`.
+    pub fn options(self, topic: &str, depth: Option<u32>) -> PrimitiveOptions<'_> {
+        let options = match depth {
+            Some(depth) => topic.keep_last(depth),
+            None => topic.keep_all(),
+        }
+        .volatile();
         match self {
             QosPolicy::SensorData => options.best_effort(),
             QosPolicy::Reliable => options.reliable(),
@@ -40,6 +45,48 @@ impl FromStr for QosPolicy {
             "reliable" => Ok(QosPolicy::Reliable),
             other => Err(ConfigError::invalid(
                 "qos",
+                format!("{other:?} is not one of {}", Self::NAMES.join(", ")),
+            )),
+        }
+    }
+}
+
+/// Which image topics the node subscribes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// sensor_msgs/Image on `image`.
+    Raw,
+    /// sensor_msgs/CompressedImage on `image/compressed` (image_transport's name).
+    Compressed,
+    /// Both.
+    Both,
+}
+
+impl Transport {
+    /// Every name [`Transport::from_str`] accepts.
+    pub const NAMES: &'static [&'static str] = &["raw", "compressed", "both"];
+
+    /// Whether the raw topic is subscribed.
+    pub fn raw(self) -> bool {
+        self != Transport::Compressed
+    }
+
+    /// Whether the compressed topic is subscribed.
+    pub fn compressed(self) -> bool {
+        self != Transport::Raw
+    }
+}
+
+impl FromStr for Transport {
+    type Err = ConfigError;
+
+    fn from_str(name: &str) -> Result<Self, ConfigError> {
+        match name {
+            "raw" => Ok(Transport::Raw),
+            "compressed" => Ok(Transport::Compressed),
+            "both" => Ok(Transport::Both),
+            other => Err(ConfigError::invalid(
+                "transport",
                 format!("{other:?} is not one of {}", Self::NAMES.join(", ")),
             )),
         }
