@@ -147,6 +147,17 @@ def encode(rgb: np.ndarray, encoding: str) -> tuple[bytes, int]:
     return out.tobytes(), out.strides[0]
 
 
+def compress(rgb: np.ndarray, codec: str, quality: int = 90) -> bytes:
+    """JPEG or PNG bytes of `rgb`, as image_transport's compressed publisher makes them."""
+    import cv2
+
+    params = [cv2.IMWRITE_JPEG_QUALITY, quality] if codec == 'jpeg' else []
+    ok, data = cv2.imencode(f'.{codec}', rgb[:, :, ::-1], params)
+    if not ok:
+        raise ValueError(f'cv2 could not encode {codec}')
+    return data.tobytes()
+
+
 def iou(a, b) -> float:
     """Intersection over union of two (x, y, width, height) boxes."""
     w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])

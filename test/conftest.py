@@ -5,13 +5,17 @@ import fcntl
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# The Python nodes' modules (scenes: synthetic images with ground truth).
+sys.path.insert(0, str(ROOT / 'python_nodes'))
 TARGET = Path(os.environ.get('CARGO_TARGET_DIR', ROOT / 'target'))
 
 
@@ -158,3 +162,110 @@ def rust_process(tmp_path):
     yield start
     for process in started:
         process.stop()
+
+
+# ---- vision_node end to end: helpers shared by the test modules ----
+
+def _reliable(depth=100):
+    from rclpy.qos import QoSProfile, ReliabilityPolicy
+    return QoSProfile(depth=depth, reliability=ReliabilityPolicy.RELIABLE)
+
+
+@pytest.fixture
+def vision_node(rust_process):
+    """Starts the installed vision_node with ROS arguments."""
+    def start(*ros_args):
+        return rust_process(installed('vision_node'), *ros_args)
+    return start
+
+
+class Collector:
+    """Keeps every message received on a topic."""
+
+    def __init__(self, node, msg_type, topic, qos):
+        self.messages = []
+        self.subscription = node.create_subscription(msg_type, topic, self.messages.append, qos)
+
+
+@pytest.fixture
+def collect(rclpy_node):
+    """collect(msg_type, topic, qos=reliable) -> Collector, destroyed after the test."""
+    made = []
+
+    def make(msg_type, topic, qos=None):
+        made.append(Collector(rclpy_node, msg_type, topic, qos or _reliable()))
+        return made[-1]
+
+    yield make
+    for collector in made:
+        rclpy_node.destroy_subscription(collector.subscription)
+
+
+def image_msg(rgb, encoding, frame_id, stamp):
+    """A sensor_msgs/Image of the RGB array `rgb` in `encoding`."""
+    from scenes import encode
+    from sensor_msgs.msg import Image
+
+    data, step = encode(rgb, encoding)
+    msg = Image(height=rgb.shape[0], width=rgb.shape[1], encoding=encoding, step=step)
+    msg.data = data
+    msg.header.frame_id = frame_id
+    msg.header.stamp = stamp
+    return msg
+
+
+def spin_until_time(node, seconds):
+    """Spin `node` for `seconds`."""
+    import rclpy
+
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        rclpy.spin_once(node, timeout_sec=left)
+
+
+def publish_all(node, topic, messages, results, rate=30.0, qos=None, msg_type=None,
+                warmup=None):
+    """Publishes `messages` on `topic` once vision_node answers.
+
+    Until then a warm-up frame goes out every 0.2 s: only a result for it proves that every
+    reader and writer on the way has matched, so that no counted frame or result is lost
+    to discovery. The results of warm-up frames are removed from `results`. `rate` 0
+    publishes as fast as possible.
+    """
+    from sensor_msgs.msg import Image
+
+    msg_type = msg_type or Image
+    publisher = node.create_publisher(msg_type, topic, qos or _reliable())
+    try:
+        if warmup is None:
+            warmup = image_msg(np.zeros((8, 8, 3), np.uint8), 'rgb8', 'warmup',
+                               node.get_clock().now().to_msg())
+        warmup.header.frame_id = 'warmup'
+
+        def answered():
+            publisher.publish(warmup)
+            spin_until_time(node, 0.2)
+            return any(m.header.frame_id == 'warmup' for m in results.messages)
+
+        spin_until(node, answered)
+        spin_until_time(node, 0.3)
+        results.messages[:] = [m for m in results.messages if m.header.frame_id != 'warmup']
+        for msg in messages:
+            publisher.publish(msg)
+            if rate:
+                spin_until_time(node, 1.0 / rate)
+        publisher.wait_for_all_acked()
+    finally:
+        node.destroy_publisher(publisher)
+
+
+def assert_matches_truth(result, shapes, min_iou=0.9):
+    """Every ground-truth shape has a detection at IoU >= `min_iou`, and no extra ones."""
+    from scenes import iou
+
+    boxes = [(d.x, d.y, d.width, d.height) for d in result.detections]
+    assert len(boxes) == len(shapes), f'{result.header.frame_id}: {boxes} vs {shapes}'
+    for shape in shapes:
+        truth = (shape.x, shape.y, shape.width, shape.height)
+        best = max(iou(truth, box) for box in boxes)
+        assert best >= min_iou, f'{result.header.frame_id}: {shape} best IoU {best:.3f}'

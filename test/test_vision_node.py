@@ -13,98 +13,13 @@ import time
 
 import numpy as np
 import pytest
-from conftest import call, installed, ROOT, ros_only_env, spin_until
+from conftest import (assert_matches_truth, call, image_msg, installed, publish_all, ROOT,
+                      ros_only_env, spin_until, spin_until_time)
 from rclpy.qos import qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
 from rcl_interfaces.msg import Log
 from rust_vision.msg import DetectionArray
+from scenes import GREY_ENCODINGS, iou, make_scene
 from sensor_msgs.msg import Image
-
-sys.path.insert(0, str(ROOT / 'python_nodes'))
-from scenes import encode, GREY_ENCODINGS, iou, make_scene  # noqa: E402
-
-RELIABLE = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
-
-
-@pytest.fixture
-def vision_node(rust_process):
-    """Starts the installed vision_node with ROS arguments."""
-    def start(*ros_args):
-        return rust_process(installed('vision_node'), *ros_args)
-    return start
-
-
-class Collector:
-    """Keeps every message received on a topic."""
-
-    def __init__(self, node, msg_type, topic, qos=RELIABLE):
-        self.messages = []
-        self.subscription = node.create_subscription(msg_type, topic, self.messages.append, qos)
-
-
-@pytest.fixture
-def collect(rclpy_node):
-    made = []
-
-    def make(msg_type, topic, qos=RELIABLE):
-        made.append(Collector(rclpy_node, msg_type, topic, qos))
-        return made[-1]
-
-    yield make
-    for collector in made:
-        rclpy_node.destroy_subscription(collector.subscription)
-
-
-def image_msg(rgb, encoding, frame_id, stamp):
-    data, step = encode(rgb, encoding)
-    msg = Image(height=rgb.shape[0], width=rgb.shape[1], encoding=encoding, step=step)
-    msg.data = data
-    msg.header.frame_id = frame_id
-    msg.header.stamp = stamp
-    return msg
-
-
-def publish_all(node, topic, messages, results, rate=30.0, qos=RELIABLE):
-    """Publishes `messages` on `topic` once vision_node answers.
-
-    Until then a warm-up frame goes out every 0.2 s: only a result for it proves that every
-    reader and writer on the way has matched, so that no counted frame or result is lost
-    to discovery. The results of warm-up frames are removed from `results`.
-    """
-    publisher = node.create_publisher(Image, topic, qos)
-    try:
-        warmup = image_msg(np.zeros((8, 8, 3), np.uint8), 'rgb8', 'warmup',
-                           node.get_clock().now().to_msg())
-
-        def answered():
-            publisher.publish(warmup)
-            spin_until_time(node, 0.2)
-            return any(m.header.frame_id == 'warmup' for m in results.messages)
-
-        spin_until(node, answered)
-        spin_until_time(node, 0.3)
-        results.messages[:] = [m for m in results.messages if m.header.frame_id != 'warmup']
-        for msg in messages:
-            publisher.publish(msg)
-            spin_until_time(node, 1.0 / rate)
-        publisher.wait_for_all_acked()
-    finally:
-        node.destroy_publisher(publisher)
-
-
-def spin_until_time(node, seconds):
-    import rclpy
-    end = time.monotonic() + seconds
-    while (left := end - time.monotonic()) > 0:
-        rclpy.spin_once(node, timeout_sec=left)
-
-
-def assert_matches_truth(result, shapes, min_iou=0.9):
-    boxes = [(d.x, d.y, d.width, d.height) for d in result.detections]
-    assert len(boxes) == len(shapes), f'{result.header.frame_id}: {boxes} vs {shapes}'
-    for shape in shapes:
-        truth = (shape.x, shape.y, shape.width, shape.height)
-        best = max(iou(truth, box) for box in boxes)
-        assert best >= min_iou, f'{result.header.frame_id}: {shape} best IoU {best:.3f}'
 
 
 @pytest.mark.parametrize('encoding', ['rgb8', 'bgr8', 'mono8', 'bgra8', 'mono16', 'yuv422',
