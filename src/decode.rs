@@ -168,8 +168,16 @@ pub fn decode(raw: RawImage, limits: &Limits) -> Result<RgbImage> {
     let (width, height) = (raw.width, raw.height);
     let row_bytes = width as usize * encoding.bytes_per_pixel() as usize;
     let step = raw.step as usize;
-    if encoding == Encoding::Rgb8 && step == row_bytes {
-        return RgbImage::from_raw(width, height, raw.data)
+    if encoding == Encoding::Rgb8 {
+        // Already RGB: drop the row padding in place, without a second buffer.
+        let mut data = raw.data;
+        if step != row_bytes {
+            for y in 1..height as usize {
+                data.copy_within(y * step..y * step + row_bytes, y * row_bytes);
+            }
+            data.truncate(row_bytes * height as usize);
+        }
+        return RgbImage::from_raw(width, height, data)
             .ok_or_else(|| crate::Error::Internal("validated rgb8 buffer refused".into()));
     }
     let mut out = vec![0u8; width as usize * height as usize * 3];
@@ -278,40 +286,65 @@ fn convert_row(encoding: Encoding, big_endian: bool, src: &[u8], dst: &mut [u8])
                 d.fill(s[high]);
             }
         }
-        Encoding::Uyvy | Encoding::Yuyv => {
-            // Byte positions of Y0, U, Y1, V in a 4-byte pair.
-            let [y0, u, y1, v] = if encoding == Encoding::Uyvy {
-                [1, 0, 3, 2]
-            } else {
-                [0, 1, 2, 3]
-            };
-            for (s, d) in src.chunks_exact(4).zip(dst.chunks_exact_mut(6)) {
-                d[..3].copy_from_slice(&yuv_to_rgb(s[y0], s[u], s[v]));
-                d[3..].copy_from_slice(&yuv_to_rgb(s[y1], s[u], s[v]));
-            }
-        }
+        Encoding::Uyvy => yuv422_row::<true>(src, dst),
+        Encoding::Yuyv => yuv422_row::<false>(src, dst),
         Encoding::Bayer(_) => unreachable!("Bayer images are demosaiced as a whole"),
     }
 }
 
-/// BT.601 limited-range YUV to RGB, in OpenCV's fixed-point arithmetic (20-bit
-/// coefficients), so results agree with cv2.cvtColor(..., COLOR_YUV2RGB_UYVY).
-fn yuv_to_rgb(y: u8, u: u8, v: u8) -> [u8; 3] {
-    const SHIFT: i32 = 20;
-    const CY: i32 = 1_220_542;
-    const CVR: i32 = 1_673_527;
-    const CVG: i32 = -852_492;
-    const CUG: i32 = -409_993;
-    const CUB: i32 = 2_116_026;
-    let yy = (i32::from(y) - 16).max(0) * CY;
-    let (u, v) = (i32::from(u) - 128, i32::from(v) - 128);
-    let half = 1 << (SHIFT - 1);
-    let clamp = |x: i32| (x >> SHIFT).clamp(0, 255) as u8;
-    [
-        clamp(yy + half + CVR * v),
-        clamp(yy + half + CVG * v + CUG * u),
-        clamp(yy + half + CUB * u),
-    ]
+/// One row of YUV 4:2:2 pairs (U Y0 V Y1 when `UYVY`, else Y0 U Y1 V) to RGB.
+fn yuv422_row<const UYVY: bool>(src: &[u8], dst: &mut [u8]) {
+    let [y0, u, y1, v] = if UYVY { [1, 0, 3, 2] } else { [0, 1, 2, 3] };
+    let t = yuv_tables();
+    for (s, d) in src.chunks_exact(4).zip(dst.chunks_exact_mut(6)) {
+        let (u, v) = (usize::from(s[u]), usize::from(s[v]));
+        let (r, g, b) = (t.vr[v], t.vg[v] + t.ug[u], t.ub[u]);
+        let (ya, yb) = (t.y[usize::from(s[y0])], t.y[usize::from(s[y1])]);
+        d[0] = clamp_shift(ya + r);
+        d[1] = clamp_shift(ya + g);
+        d[2] = clamp_shift(ya + b);
+        d[3] = clamp_shift(yb + r);
+        d[4] = clamp_shift(yb + g);
+        d[5] = clamp_shift(yb + b);
+    }
+}
+
+/// BT.601 limited-range YUV to RGB in OpenCV's fixed-point arithmetic (20-bit
+/// coefficients), so results agree with cv2.cvtColor(..., COLOR_YUV2RGB_UYVY): each
+/// channel is `(y_term + chroma_term + 2^19) >> 20`, clamped; the terms come from tables.
+struct YuvTables {
+    y: [i32; 256],
+    vr: [i32; 256],
+    vg: [i32; 256],
+    ug: [i32; 256],
+    ub: [i32; 256],
+}
+
+const YUV_SHIFT: i32 = 20;
+
+fn yuv_tables() -> &'static YuvTables {
+    static TABLES: std::sync::OnceLock<YuvTables> = std::sync::OnceLock::new();
+    TABLES.get_or_init(|| {
+        const CY: i32 = 1_220_542;
+        const CVR: i32 = 1_673_527;
+        const CVG: i32 = -852_492;
+        const CUG: i32 = -409_993;
+        const CUB: i32 = 2_116_026;
+        let half = 1 << (YUV_SHIFT - 1);
+        let table = |f: &dyn Fn(i32) -> i32| std::array::from_fn(|i| f(i as i32));
+        YuvTables {
+            // The rounding half goes into the Y term, which every channel adds once.
+            y: table(&|y| (y - 16).max(0) * CY + half),
+            vr: table(&|v| CVR * (v - 128)),
+            vg: table(&|v| CVG * (v - 128)),
+            ug: table(&|u| CUG * (u - 128)),
+            ub: table(&|u| CUB * (u - 128)),
+        }
+    })
+}
+
+fn clamp_shift(x: i32) -> u8 {
+    (x >> YUV_SHIFT).clamp(0, 255) as u8
 }
 
 /// Bilinear demosaicing: each pixel keeps the colour its sensor cell measured and takes
@@ -321,32 +354,61 @@ fn demosaic(data: &[u8], step: usize, width: usize, height: usize, cfa: Cfa, out
     let at = |x: usize, y: usize| u32::from(data[y * step + x]);
     for y in 0..height {
         let row = &mut out[y * width * 3..(y + 1) * width * 3];
-        let interior_row = y > 0 && y + 1 < height;
-        for x in 0..width {
-            let own = cfa.channel(x, y);
-            let mut rgb = [0u8; 3];
-            if interior_row && x > 0 && x + 1 < width {
-                // Inside the image the neighbours of each colour are fixed by the cell.
-                let cross = (at(x - 1, y) + at(x + 1, y) + at(x, y - 1) + at(x, y + 1) + 2) / 4;
-                let diagonal =
-                    (at(x - 1, y - 1) + at(x + 1, y - 1) + at(x - 1, y + 1) + at(x + 1, y + 1) + 2)
-                        / 4;
-                let horizontal = (at(x - 1, y) + at(x + 1, y)).div_ceil(2);
-                let vertical = (at(x, y - 1) + at(x, y + 1)).div_ceil(2);
-                rgb[own] = at(x, y) as u8;
-                if own == 1 {
-                    let side = cfa.channel(x + 1, y);
-                    rgb[side] = horizontal as u8;
-                    rgb[2 - side] = vertical as u8;
-                } else {
-                    rgb[1] = cross as u8;
-                    rgb[2 - own] = diagonal as u8;
-                }
-            } else {
-                rgb = bayer_mean(&at, width, height, cfa, x, y);
+        if y == 0 || y + 1 == height || width < 3 {
+            for x in 0..width {
+                row[x * 3..x * 3 + 3].copy_from_slice(&bayer_mean(&at, width, height, cfa, x, y));
             }
-            row[x * 3..x * 3 + 3].copy_from_slice(&rgb);
+            continue;
         }
+        for x in [0, width - 1] {
+            row[x * 3..x * 3 + 3].copy_from_slice(&bayer_mean(&at, width, height, cfa, x, y));
+        }
+        // Inside the image the neighbours of each colour are fixed by the cell, and each
+        // pixel needs only the rows above, at and below it.
+        let line = |y: usize| &data[y * step..y * step + width];
+        let rows = [line(y - 1), line(y), line(y + 1)];
+        let inner = &mut row[3..(width - 1) * 3];
+        let odd_green = cfa.channel(1, y) == 1;
+        let other = cfa.channel(usize::from(!odd_green), y);
+        match (odd_green, other == 0) {
+            (true, true) => interior_row::<true, true>(rows, inner),
+            (true, false) => interior_row::<true, false>(rows, inner),
+            (false, true) => interior_row::<false, true>(rows, inner),
+            (false, false) => interior_row::<false, false>(rows, inner),
+        }
+    }
+}
+
+/// Pixels 1..width-1 of an interior row into `out` (3 bytes each). Odd pixels are green
+/// when `ODD_GREEN`, else even ones; the row's other cells are red when `RED_ROW`, else
+/// blue. Both are constants so that the loop has no data-dependent indexing.
+fn interior_row<const ODD_GREEN: bool, const RED_ROW: bool>(rows: [&[u8]; 3], out: &mut [u8]) {
+    let [above, here, below] = rows;
+    let v = |r: &[u8], i: usize| u32::from(r[i]);
+    // (red, blue) from (this row's colour, the other rows' colour).
+    let order = |row: u8, column: u8| {
+        if RED_ROW {
+            (row, column)
+        } else {
+            (column, row)
+        }
+    };
+    for (i, px) in out.chunks_exact_mut(3).enumerate() {
+        let x = i + 1;
+        let horizontal = v(here, x - 1) + v(here, x + 1);
+        let vertical = v(above, x) + v(below, x);
+        let (r, g, b) = if (x & 1 == 1) == ODD_GREEN {
+            // Green cell: the row's colour left and right, the other above and below.
+            let (r, b) = order(horizontal.div_ceil(2) as u8, vertical.div_ceil(2) as u8);
+            (r, here[x], b)
+        } else {
+            let diagonal = v(above, x - 1) + v(above, x + 1) + v(below, x - 1) + v(below, x + 1);
+            let (r, b) = order(here[x], ((diagonal + 2) / 4) as u8);
+            (r, ((horizontal + vertical + 2) / 4) as u8, b)
+        };
+        px[0] = r;
+        px[1] = g;
+        px[2] = b;
     }
 }
 
