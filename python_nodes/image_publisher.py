@@ -26,7 +26,8 @@ from sensor_msgs.msg import CompressedImage, Image  # noqa: E402
 
 QOS = {
     'sensor_data': qos_profile_sensor_data,
-    'reliable': QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE),
+    # A second of frames at 30 Hz: a reader that falls behind briefly loses nothing.
+    'reliable': QoSProfile(depth=30, reliability=ReliabilityPolicy.RELIABLE),
 }
 
 

@@ -2,9 +2,9 @@
 //! successive frames, connected by bounded queues, and a sink receives every outcome in
 //! the order the frames were submitted.
 //!
-//! Memory is bounded by the queue capacities: at most `input + 2 * stage + 4` frames
-//! exist at once (one in each stage and the sink besides the queued ones). What happens
-//! when the input queue is full is the [`Overflow`] policy.
+//! Memory is bounded by the queue capacities: at most `input + 3 * stage + 2 * workers +
+//! 3` frames exist at once (queued, in a stage, or waiting to be put back in order). What
+//! happens when the input queue is full is the [`Overflow`] policy.
 //!
 //! Each stage is a long-lived loop of CPU-bound work that blocks on its queue, so each
 //! runs on its own OS thread with crossbeam channels between them.
@@ -53,18 +53,25 @@ impl FromStr for Overflow {
     }
 }
 
-/// Queue capacities, frames.
+/// Queue capacities, frames, and how many threads detect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Capacities {
     /// Frames waiting to be decoded. Default 4.
     pub input: usize,
     /// Frames waiting between two stages. Default 2.
     pub stage: usize,
+    /// Detector threads, each on its own frame; results are put back in order before
+    /// classification. Default 1.
+    pub detect_workers: usize,
 }
 
 impl Default for Capacities {
     fn default() -> Self {
-        Capacities { input: 4, stage: 2 }
+        Capacities {
+            input: 4,
+            stage: 2,
+            detect_workers: 1,
+        }
     }
 }
 
@@ -101,6 +108,9 @@ pub enum Outcome<M> {
 
 /// A frame between two stages.
 struct Work<M> {
+    /// Position among the frames that reached the detect queue, for putting them back in
+    /// order after several detector threads.
+    ticket: u64,
     meta: M,
     sequence: u64,
     received_at: Instant,
@@ -153,7 +163,7 @@ impl<M: Send + 'static> Stages<M> {
 
         let (p, rx) = (Arc::clone(&pipeline), input_rx.clone());
         threads.push(spawn("decode", move || {
-            for job in rx {
+            for (ticket, job) in (0u64..).zip(rx) {
                 let state = current(&p)
                     .decode(job.input)
                     .map(|(image, decode)| InFlight {
@@ -165,6 +175,7 @@ impl<M: Send + 'static> Stages<M> {
                         },
                     });
                 let work = Work {
+                    ticket,
                     meta: job.meta,
                     sequence: job.sequence,
                     received_at: job.received_at,
@@ -176,30 +187,44 @@ impl<M: Send + 'static> Stages<M> {
             }
         }));
 
-        let (p, rx) = (Arc::clone(&pipeline), detect_rx.clone());
-        threads.push(spawn("detect", move || {
-            for mut work in rx {
-                work.state = work.state.and_then(|mut f| {
-                    let (detections, detect) = current(&p).detect(&f.image)?;
-                    f.detections = detections;
-                    f.timings.detect = detect;
-                    Ok(f)
-                });
-                if classify_tx.send(work).is_err() {
-                    break;
+        for _ in 0..capacities.detect_workers.max(1) {
+            let (p, rx, tx) = (
+                Arc::clone(&pipeline),
+                detect_rx.clone(),
+                classify_tx.clone(),
+            );
+            threads.push(spawn("detect", move || {
+                for mut work in rx {
+                    work.state = work.state.and_then(|mut f| {
+                        let (detections, detect) = current(&p).detect(&f.image)?;
+                        f.detections = detections;
+                        f.timings.detect = detect;
+                        Ok(f)
+                    });
+                    if tx.send(work).is_err() {
+                        break;
+                    }
                 }
-            }
-        }));
+            }));
+        }
+        drop(classify_tx);
 
         let (p, rx) = (Arc::clone(&pipeline), classify_rx.clone());
         threads.push(spawn("classify", move || {
-            for mut work in rx {
-                work.state = work.state.and_then(|mut f| {
-                    f.timings.classify = current(&p).classify(&f.image, &mut f.detections)?;
-                    Ok(f)
-                });
-                if output_tx.send(work).is_err() {
-                    break;
+            // Detector threads finish out of order: hold frames until their turn.
+            let mut waiting = std::collections::BTreeMap::new();
+            let mut next = 0u64;
+            for work in rx {
+                waiting.insert(work.ticket, work);
+                while let Some(mut work) = waiting.remove(&next) {
+                    next += 1;
+                    work.state = work.state.and_then(|mut f| {
+                        f.timings.classify = current(&p).classify(&f.image, &mut f.detections)?;
+                        Ok(f)
+                    });
+                    if output_tx.send(work).is_err() {
+                        return;
+                    }
                 }
             }
         }));
@@ -409,6 +434,42 @@ mod tests {
         seen.extend(&dropped);
         seen.sort_unstable();
         assert_eq!(seen, (1..=100).collect::<Vec<_>>());
+    }
+
+    /// Slow on narrow images, fast on wide ones: later frames overtake earlier ones.
+    struct Uneven;
+
+    impl Detector for Uneven {
+        fn name(&self) -> &'static str {
+            "uneven"
+        }
+        fn detect(&self, image: &RgbImage) -> crate::Result<Vec<Detection>> {
+            if image.width() == 4 {
+                std::thread::sleep(Duration::from_millis(6));
+            }
+            Ok(Vec::new())
+        }
+    }
+
+    #[test]
+    fn several_detect_workers_keep_the_order() {
+        let (tx, rx) = mpsc::channel();
+        let mut p = pipeline(0);
+        p.detector = Box::new(Uneven);
+        let capacities = Capacities {
+            detect_workers: 3,
+            ..Capacities::default()
+        };
+        let stages = Stages::start(p, Overflow::All, capacities, move |o| {
+            if let Outcome::Done { sequence, .. } = o {
+                tx.send(sequence).unwrap();
+            }
+        });
+        for i in 0..60 {
+            stages.submit(job(i, if i % 3 == 0 { 4 } else { 6 }));
+        }
+        stages.finish();
+        assert_eq!(rx.iter().collect::<Vec<_>>(), (0..60).collect::<Vec<_>>());
     }
 
     #[test]

@@ -131,6 +131,12 @@ pub const PARAMETERS: &[ParamDoc] = &[
         "Capacity of each queue between two stages, frames",
     ),
     doc(
+        "detect_workers",
+        int(1, 1, 64),
+        false,
+        "Detector threads, each on its own frame (results stay in order)",
+    ),
+    doc(
         "detector",
         choice("blobs", DetectorKind::NAMES),
         true,
@@ -267,6 +273,7 @@ impl NodeConfig {
             "overflow" => next.overflow = parse(text()?)?,
             "input_queue" => next.capacities.input = count(u32_max)? as usize,
             "stage_queue" => next.capacities.stage = count(u32_max)? as usize,
+            "detect_workers" => next.capacities.detect_workers = count(64)? as usize,
             "detector" => next.detector = parse(text()?)?,
             "blobs.mode" => next.blobs.segmentation = parse(text()?)?,
             "blobs.threshold" => next.blobs.threshold = count(255)? as u8,
