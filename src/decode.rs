@@ -180,24 +180,39 @@ pub fn decode(raw: RawImage, limits: &Limits) -> Result<RgbImage> {
         return RgbImage::from_raw(width, height, data)
             .ok_or_else(|| crate::Error::Internal("validated rgb8 buffer refused".into()));
     }
-    let mut out = vec![0u8; width as usize * height as usize * 3];
-    if let Encoding::Bayer(cfa) = encoding {
-        demosaic(
-            &raw.data,
-            step,
-            width as usize,
-            height as usize,
-            cfa,
-            &mut out,
-        );
-    } else {
-        let rows = raw.data.chunks_exact(step).map(|row| &row[..row_bytes]);
-        for (src, dst) in rows.zip(out.chunks_exact_mut(width as usize * 3)) {
-            convert_row(encoding, raw.is_bigendian, src, dst);
-        }
-    }
+    let (w, h) = (width as usize, height as usize);
+    let mut out = vec![0u8; w * h * 3];
+    let data = &raw.data;
+    for_each_row(&mut out, w * 3, |y, row| match encoding {
+        Encoding::Bayer(cfa) => demosaic_row(data, step, w, h, cfa, y, row),
+        _ => convert_row(
+            encoding,
+            raw.is_bigendian,
+            &data[y * step..y * step + row_bytes],
+            row,
+        ),
+    });
     RgbImage::from_raw(width, height, out)
         .ok_or_else(|| crate::Error::Internal("decoded buffer has the wrong size".into()))
+}
+
+/// Output images from this size on are converted by several threads (rayon's pool);
+/// below it the hand-over costs more than it saves.
+const PARALLEL_MIN_BYTES: usize = 1 << 20;
+
+/// Calls `f(y, row)` for every `row_len`-byte row of `out`, in parallel for big images.
+fn for_each_row(out: &mut [u8], row_len: usize, f: impl Fn(usize, &mut [u8]) + Sync) {
+    use rayon::prelude::*;
+    if out.len() < PARALLEL_MIN_BYTES {
+        out.chunks_exact_mut(row_len)
+            .enumerate()
+            .for_each(|(y, row)| f(y, row));
+    } else {
+        out.par_chunks_exact_mut(row_len)
+            .enumerate()
+            .with_min_len(32)
+            .for_each(|(y, row)| f(y, row));
+    }
 }
 
 /// The codec named by a sensor_msgs/CompressedImage format string.
@@ -347,35 +362,40 @@ fn clamp_shift(x: i32) -> u8 {
     (x >> YUV_SHIFT).clamp(0, 255) as u8
 }
 
-/// Bilinear demosaicing: each pixel keeps the colour its sensor cell measured and takes
-/// each other colour as the rounded mean of the cells of that colour among its 3x3
-/// neighbours (those inside the image).
-fn demosaic(data: &[u8], step: usize, width: usize, height: usize, cfa: Cfa, out: &mut [u8]) {
+/// Bilinear demosaicing of row `y`: each pixel keeps the colour its sensor cell measured
+/// and takes each other colour as the rounded mean of the cells of that colour among its
+/// 3x3 neighbours (those inside the image).
+fn demosaic_row(
+    data: &[u8],
+    step: usize,
+    width: usize,
+    height: usize,
+    cfa: Cfa,
+    y: usize,
+    row: &mut [u8],
+) {
     let at = |x: usize, y: usize| u32::from(data[y * step + x]);
-    for y in 0..height {
-        let row = &mut out[y * width * 3..(y + 1) * width * 3];
-        if y == 0 || y + 1 == height || width < 3 {
-            for x in 0..width {
-                row[x * 3..x * 3 + 3].copy_from_slice(&bayer_mean(&at, width, height, cfa, x, y));
-            }
-            continue;
-        }
-        for x in [0, width - 1] {
+    if y == 0 || y + 1 == height || width < 3 {
+        for x in 0..width {
             row[x * 3..x * 3 + 3].copy_from_slice(&bayer_mean(&at, width, height, cfa, x, y));
         }
-        // Inside the image the neighbours of each colour are fixed by the cell, and each
-        // pixel needs only the rows above, at and below it.
-        let line = |y: usize| &data[y * step..y * step + width];
-        let rows = [line(y - 1), line(y), line(y + 1)];
-        let inner = &mut row[3..(width - 1) * 3];
-        let odd_green = cfa.channel(1, y) == 1;
-        let other = cfa.channel(usize::from(!odd_green), y);
-        match (odd_green, other == 0) {
-            (true, true) => interior_row::<true, true>(rows, inner),
-            (true, false) => interior_row::<true, false>(rows, inner),
-            (false, true) => interior_row::<false, true>(rows, inner),
-            (false, false) => interior_row::<false, false>(rows, inner),
-        }
+        return;
+    }
+    for x in [0, width - 1] {
+        row[x * 3..x * 3 + 3].copy_from_slice(&bayer_mean(&at, width, height, cfa, x, y));
+    }
+    // Inside the image the neighbours of each colour are fixed by the cell, and each
+    // pixel needs only the rows above, at and below it.
+    let line = |y: usize| &data[y * step..y * step + width];
+    let rows = [line(y - 1), line(y), line(y + 1)];
+    let inner = &mut row[3..(width - 1) * 3];
+    let odd_green = cfa.channel(1, y) == 1;
+    let other = cfa.channel(usize::from(!odd_green), y);
+    match (odd_green, other == 0) {
+        (true, true) => interior_row::<true, true>(rows, inner),
+        (true, false) => interior_row::<true, false>(rows, inner),
+        (false, true) => interior_row::<false, true>(rows, inner),
+        (false, false) => interior_row::<false, false>(rows, inner),
     }
 }
 
@@ -412,7 +432,7 @@ fn interior_row<const ODD_GREEN: bool, const RED_ROW: bool>(rows: [&[u8]; 3], ou
     }
 }
 
-/// The definition of [`demosaic`] for one pixel, used at the image border.
+/// The definition of [`demosaic_row`] for one pixel, used at the image border.
 fn bayer_mean(
     at: &impl Fn(usize, usize) -> u32,
     width: usize,
@@ -648,6 +668,34 @@ mod tests {
         let mosaic = vec![200, 0, 200, 0, 0, 0, 0, 0, 200, 0, 200, 0, 0, 0, 0, 0];
         let red = decode(raw(4, 4, 4, "bayer_rggb8", mosaic), &Limits::default()).unwrap();
         assert!(red.pixels().all(|p| p.0 == [200, 0, 0]), "{red:?}");
+    }
+
+    /// Big enough for the conversion to be split across threads.
+    #[test]
+    fn large_images_match_the_reference() {
+        let mut state = 7u32;
+        for (encoding, bpp) in [("bayer_grbg8", 1), ("yuv422_yuy2", 2), ("bgra8", 4)] {
+            let (w, h) = (700u32, 600u32);
+            let step = w * bpp + 3;
+            let data = (0..step * h)
+                .map(|_| {
+                    state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                    (state >> 16) as u8
+                })
+                .collect();
+            let r = raw(w, h, step, encoding, data);
+            let expected = reference(&r);
+            let decoded = decode(r, &Limits::default()).unwrap();
+            let worst = decoded
+                .iter()
+                .zip(expected.iter())
+                .map(|(a, b)| a.abs_diff(*b))
+                .max();
+            assert!(
+                worst <= Some(u8::from(encoding.starts_with("yuv"))),
+                "{encoding}"
+            );
+        }
     }
 
     proptest! {
