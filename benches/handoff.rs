@@ -46,12 +46,19 @@ fn threads(amount: Duration, frames: u64) {
     let (tx2, rx2) = crossbeam_channel::bounded::<u64>(2);
     let a = std::thread::spawn(move || rx0.iter().for_each(|f| tx1.send(work(f)).unwrap()));
     let b = std::thread::spawn(move || rx1.iter().for_each(|f| tx2.send(work(f)).unwrap()));
-    let c = std::thread::spawn(move || rx2.iter().map(work).count());
+    let c = std::thread::spawn(move || {
+        let mut n = 0u64;
+        for f in rx2 {
+            black_box(work(f));
+            n += 1;
+        }
+        n
+    });
     (0..frames).for_each(|f| tx0.send(f).unwrap());
     drop(tx0);
     a.join().unwrap();
     b.join().unwrap();
-    assert_eq!(c.join().unwrap() as u64, frames);
+    assert_eq!(c.join().unwrap(), frames);
 }
 
 fn tokio(runtime: &tokio::runtime::Runtime, blocking_pool: bool, amount: Duration, frames: u64) {
