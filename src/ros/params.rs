@@ -299,8 +299,8 @@ pub type ChangeListener = Box<dyn Fn(&NodeConfig, &str) + Send + Sync>;
 /// The declared parameters (they stay declared while this lives) and the current
 /// configuration.
 pub struct Parameters {
-    _read_only: Vec<Box<dyn std::any::Any + Send + Sync>>,
-    _runtime: Vec<Box<dyn std::any::Any + Send + Sync>>,
+    /// The rclrs parameter handles, of several types.
+    _handles: Vec<Box<dyn std::any::Any + Send + Sync>>,
     config: Arc<RwLock<NodeConfig>>,
     listener: Arc<OnceLock<ChangeListener>>,
 }
@@ -310,8 +310,7 @@ impl Parameters {
     /// against the configuration of those before it.
     pub fn declare(node: &Node) -> Result<Self, ConfigError> {
         let mut params = Parameters {
-            _read_only: Vec::new(),
-            _runtime: Vec::new(),
+            _handles: Vec::new(),
             config: Arc::new(RwLock::new(NodeConfig::defaults())),
             listener: Arc::new(OnceLock::new()),
         };
@@ -407,7 +406,7 @@ impl Parameters {
         if !doc.runtime {
             let param: ReadOnlyParameter<T> = builder.read_only()?;
             let value = wrap(param.get());
-            self._read_only.push(Box::new(param));
+            self._handles.push(Box::new(param));
             return Ok(value);
         }
         let param: MandatoryParameter<T> = builder.mandatory()?;
@@ -422,7 +421,7 @@ impl Parameters {
             }
         });
         let value = wrap(param.get());
-        self._runtime.push(Box::new(param));
+        self._handles.push(Box::new(param));
         Ok(value)
     }
 }
