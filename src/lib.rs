@@ -5,7 +5,8 @@
 //! - [`frame`]: raw images as they arrive (any encoding) and the [`Limits`] on them;
 //! - [`decode`]: raw image -> RGB image, every bad input rejected before allocating;
 //! - [`detect`]: the [`Detector`] extension point and its implementations ([`detect::blobs`]);
-//! - [`classify`]: the [`Classifier`] extension point, the second stage run on each box;
+//! - [`classify`]: the [`Classifier`] extension point, the second stage run on each box
+//!   ([`classify::color`]);
 //! - [`pipeline`]: decode -> detect -> classify for one frame, with per-stage timings;
 //! - [`stages`]: the same stages on threads of their own, on successive frames, with
 //!   bounded queues and an overflow policy;

@@ -14,7 +14,7 @@ from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import Log
 from rclpy.qos import qos_profile_sensor_data
 from rust_vision.msg import DetectionArray
-from scenes import compress, make_scene
+from scenes import compress, iou, make_scene
 from sensor_msgs.msg import CompressedImage, Image
 
 CORPUS = sorted((ROOT / 'test' / 'corpus').glob('*.json'))
@@ -253,3 +253,21 @@ def test_bad_input_corpus(vision_node, rclpy_node, collect):
     assert summary(output)[2] == sum(causes.values())
     for cause, n in causes.items():
         assert f'{cause}: {n}' in output
+
+
+def test_color_classifier_names_each_shape(vision_node, rclpy_node, collect):
+    vision_node('-r', '__ns:=/color', '-p', 'qos:=reliable', '-p', 'overflow:=all',
+                '-p', 'classifier:=color')
+    results = collect(DetectionArray, '/color/detections')
+    frames = scenes(rclpy_node, 4)
+    publish_all(rclpy_node, '/color/image',
+                [image_msg(rgb, 'rgb8', fid, stamp) for rgb, _, fid, stamp in frames], results)
+    spin_until(rclpy_node, lambda: len(results.messages) >= len(frames))
+    for result, (_, shapes, _, _) in zip(results.messages, frames):
+        assert_matches_truth(result, shapes)
+        for shape in shapes:
+            box = max(result.detections, key=lambda d: iou(
+                (shape.x, shape.y, shape.width, shape.height), (d.x, d.y, d.width, d.height)))
+            assert box.classification_label == shape.colour, (shape, box)
+            assert 0.7 <= box.classification_score <= 1.0
+        assert result.classify_time > 0

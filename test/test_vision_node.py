@@ -160,10 +160,10 @@ def test_bad_frames_are_logged_once_per_cause_counted_and_skipped(
 
 
 def readme_parameters():
-    """name -> default, from the README's parameter table."""
-    rows = re.findall(r'^\| `([a-z_.]+)` \| (?:string|int|double) \| `?([^`|]+?)`? \|',
-                      (ROOT / 'README.md').read_text(), re.M)
-    return dict(rows)
+    """name -> (default, changeable at runtime), from the README's parameter table."""
+    rows = re.findall(r'^\| `([a-z_.]+)` \| (?:string|int|double) \| `?([^`|]+?)`? \| '
+                      r'[^|]+ \| (yes|no) \|', (ROOT / 'README.md').read_text(), re.M)
+    return {name: (default, runtime == 'yes') for name, default, runtime in rows}
 
 
 def value_text(value):
@@ -186,12 +186,13 @@ def test_parameters_are_described_read_only_and_as_in_the_readme(vision_node, rc
     assert set(names) - {'use_sim_time'} == expected
     values = call(rclpy_node, GetParameters, '/params/vision_node/get_parameters',
                   GetParameters.Request(names=sorted(expected))).values
-    assert {n: value_text(v) for n, v in zip(sorted(expected), values)} == documented
+    assert {n: value_text(v) for n, v in zip(sorted(expected), values)} \
+        == {n: default for n, (default, _) in documented.items()}
     described = call(rclpy_node, DescribeParameters,
                      '/params/vision_node/describe_parameters',
                      DescribeParameters.Request(names=sorted(expected))).descriptors
-    runtime = {'overflow', 'detector', 'max_detections'} | {n for n in expected
-                                                            if n.startswith('blobs.')}
+    runtime = {n for n, (_, changeable) in documented.items() if changeable}
+    assert {'overflow', 'blobs.threshold'} <= runtime
     for d in described:
         assert d.description, d.name
         assert d.read_only == (d.name not in runtime), d.name

@@ -72,7 +72,7 @@ fn pipeline(config: &NodeConfig) -> crate::Result<Pipeline> {
     Ok(Pipeline {
         limits: config.limits,
         detector,
-        classifier: None,
+        classifier: config.classifier.build(),
         max_detections: config.max_detections,
     })
 }

@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 use rclrs::{MandatoryParameter, Node, ParameterRange, ReadOnlyParameter};
 
+use crate::classify::ClassifierKind;
 use crate::detect::blobs::{BlobsConfig, Segmentation};
 use crate::detect::DetectorKind;
 use crate::error::ConfigError;
@@ -25,6 +26,7 @@ pub struct NodeConfig {
     pub capacities: Capacities,
     pub detector: DetectorKind,
     pub blobs: BlobsConfig,
+    pub classifier: ClassifierKind,
     pub max_detections: usize,
     pub limits: Limits,
 }
@@ -180,6 +182,13 @@ pub const PARAMETERS: &[ParamDoc] = &[
         "blobs: largest box aspect ratio (width / height) reported",
     ),
     doc(
+        "classifier",
+        choice("none", ClassifierKind::NAMES),
+        true,
+        "Second stage, on each detection's box: none, or color (the dominant colour name, \
+         from the box's hue histogram)",
+    ),
+    doc(
         "max_detections",
         int(100, 1, 10000),
         true,
@@ -226,6 +235,7 @@ impl NodeConfig {
             capacities: Capacities::default(),
             detector: DetectorKind::Blobs,
             blobs: BlobsConfig::default(),
+            classifier: ClassifierKind::None,
             max_detections: 0,
             limits: Limits::default(),
         };
@@ -281,6 +291,7 @@ impl NodeConfig {
             "blobs.max_area" => next.blobs.max_area = count(u64::MAX)?,
             "blobs.min_aspect" => next.blobs.min_aspect = double()? as f32,
             "blobs.max_aspect" => next.blobs.max_aspect = double()? as f32,
+            "classifier" => next.classifier = parse(text()?)?,
             "max_detections" => next.max_detections = count(u32_max)? as usize,
             "max_width" => next.limits.max_width = count(u32_max)? as u32,
             "max_height" => next.limits.max_height = count(u32_max)? as u32,

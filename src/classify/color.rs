@@ -1,0 +1,173 @@
+//! `color`: the dominant colour name of a box, from the hue histogram of its pixels.
+
+use image::RgbImage;
+
+use super::{Classification, Classifier};
+use crate::detect::BoundingBox;
+use crate::error::Result;
+
+/// Hue ranges (degrees, upper bound exclusive) and their names; red wraps around 0.
+const HUES: &[(f32, &str)] = &[
+    (15.0, "red"),
+    (45.0, "orange"),
+    (70.0, "yellow"),
+    (160.0, "green"),
+    (200.0, "cyan"),
+    (260.0, "blue"),
+    (290.0, "purple"),
+    (345.0, "magenta"),
+    (360.0, "red"),
+];
+
+/// Names the colour most of a box's pixels have. Pixels with little saturation or value
+/// have no meaningful hue: they vote for `white`, `gray` or `black` instead. The score is
+/// the winning name's share of the box's pixels.
+#[derive(Debug, Clone, Copy)]
+pub struct DominantColor {
+    /// Below this saturation (0..1) a pixel counts as achromatic. Default 0.25.
+    pub min_saturation: f32,
+    /// Below this value (0..1) a pixel counts as black. Default 0.2.
+    pub min_value: f32,
+}
+
+impl Default for DominantColor {
+    fn default() -> Self {
+        DominantColor {
+            min_saturation: 0.25,
+            min_value: 0.2,
+        }
+    }
+}
+
+impl DominantColor {
+    /// The colour name of one pixel.
+    pub fn name(&self, [r, g, b]: [u8; 3]) -> &'static str {
+        let (r, g, b) = (
+            f32::from(r) / 255.0,
+            f32::from(g) / 255.0,
+            f32::from(b) / 255.0,
+        );
+        let max = r.max(g).max(b);
+        let chroma = max - r.min(g).min(b);
+        if max < self.min_value {
+            return "black";
+        }
+        if chroma / max < self.min_saturation {
+            return if max > 0.8 { "white" } else { "gray" };
+        }
+        let sector = if max == r {
+            ((g - b) / chroma).rem_euclid(6.0)
+        } else if max == g {
+            (b - r) / chroma + 2.0
+        } else {
+            (r - g) / chroma + 4.0
+        };
+        let hue = sector * 60.0;
+        HUES.iter()
+            .find(|(upper, _)| hue < *upper)
+            .map_or("red", |(_, name)| name)
+    }
+}
+
+/// Every name [`DominantColor`] can answer, in a fixed order.
+const NAMES: &[&str] = &[
+    "red", "orange", "yellow", "green", "cyan", "blue", "purple", "magenta", "white", "gray",
+    "black",
+];
+
+impl Classifier for DominantColor {
+    fn name(&self) -> &'static str {
+        "color"
+    }
+
+    fn classify(&self, image: &RgbImage, bbox: &BoundingBox) -> Result<Option<Classification>> {
+        let x0 = bbox.x.max(0.0) as u32;
+        let y0 = bbox.y.max(0.0) as u32;
+        let x1 = ((bbox.x + bbox.width).max(0.0) as u32).min(image.width());
+        let y1 = ((bbox.y + bbox.height).max(0.0) as u32).min(image.height());
+        let mut votes = [0u64; NAMES.len()];
+        for y in y0..y1 {
+            for x in x0..x1 {
+                let name = self.name(image.get_pixel(x, y).0);
+                let i = NAMES.iter().position(|n| *n == name).unwrap_or(0);
+                votes[i] += 1;
+            }
+        }
+        let total: u64 = votes.iter().sum();
+        if total == 0 {
+            return Ok(None);
+        }
+        // max_by_key keeps the last of equals: reversed, ties go to the name listed first.
+        let (best, &count) = votes
+            .iter()
+            .enumerate()
+            .rev()
+            .max_by_key(|&(_, n)| *n)
+            .expect("NAMES is not empty");
+        Ok(Some(Classification {
+            label: NAMES[best].into(),
+            score: count as f32 / total as f32,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pixel_names() {
+        let c = DominantColor::default();
+        let cases = [
+            ([220, 40, 40], "red"),
+            ([40, 200, 40], "green"),
+            ([60, 90, 240], "blue"),
+            ([230, 210, 40], "yellow"),
+            ([210, 50, 210], "magenta"),
+            ([40, 200, 210], "cyan"),
+            ([250, 140, 20], "orange"),
+            ([40, 40, 40], "black"),
+            ([128, 128, 128], "gray"),
+            ([250, 250, 250], "white"),
+            ([250, 30, 60], "red"),
+        ];
+        for (rgb, name) in cases {
+            assert_eq!(c.name(rgb), name, "{rgb:?}");
+        }
+    }
+
+    #[test]
+    fn an_ellipse_on_grey_is_named_by_its_colour() {
+        let mut image = RgbImage::from_pixel(100, 100, image::Rgb([40, 40, 40]));
+        imageproc::drawing::draw_filled_ellipse_mut(
+            &mut image,
+            (50, 50),
+            30,
+            30,
+            image::Rgb([60, 90, 240]),
+        );
+        let bbox = BoundingBox {
+            x: 20.0,
+            y: 20.0,
+            width: 61.0,
+            height: 61.0,
+        };
+        let found = DominantColor::default()
+            .classify(&image, &bbox)
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.label, "blue");
+        // The circle fills about pi/4 of its box; the corners are the black background.
+        assert!((found.score - 0.78).abs() < 0.03, "{}", found.score);
+        let empty = BoundingBox {
+            x: 200.0,
+            y: 0.0,
+            width: 5.0,
+            height: 5.0,
+        };
+        assert_eq!(
+            DominantColor::default().classify(&image, &empty).unwrap(),
+            None
+        );
+    }
+}
