@@ -96,8 +96,11 @@ class Summary:
 
 def describe(record: dict) -> str:
     boxes = ', '.join(
-        f"{d['label']} {d['score']:.2f} at ({d['x']:.0f}, {d['y']:.0f}) "
-        f"{d['width']:.0f}x{d['height']:.0f}" for d in record['detections'])
+        f"{d['label']} {d['score']:.2f}"
+        + (f" ({d['classification_label']} {d['classification_score']:.2f})"
+           if d['classification_label'] else '')
+        + f" at ({d['x']:.0f}, {d['y']:.0f}) {d['width']:.0f}x{d['height']:.0f}"
+        for d in record['detections'])
     return (f"frame {record['sequence']} [{record['frame_id']}]: "
             f"{len(record['detections'])} detections in {record['latency'] * 1e3:.2f} ms"
             + (f': {boxes}' if boxes else ''))
