@@ -96,7 +96,7 @@ impl FromStr for Encoding {
 pub fn validate(raw: &RawImage, limits: &Limits) -> Result<Encoding> {
     let encoding: Encoding = raw.encoding.parse()?;
     let (width, height) = (raw.width, raw.height);
-    check_dimensions(width, height, 3, limits)?;
+    check_dimensions(width, height, limits)?;
     if matches!(encoding, Encoding::Uyvy | Encoding::Yuyv) && width % 2 == 1 {
         return Err(InputError::OddWidth {
             width,
@@ -134,9 +134,9 @@ pub fn validate(raw: &RawImage, limits: &Limits) -> Result<Encoding> {
     Ok(encoding)
 }
 
-/// Refuses an empty image, or one beyond the limits: wider, taller, or whose decoded
-/// `width * height * bytes_per_pixel` exceeds `limits.max_bytes`.
-fn check_dimensions(width: u32, height: u32, bytes_per_pixel: u64, limits: &Limits) -> Result<()> {
+/// Refuses an empty image, or one beyond the limits: wider, taller, or whose decoded RGB
+/// (`width * height * 3` bytes) exceeds `limits.max_bytes`.
+fn check_dimensions(width: u32, height: u32, limits: &Limits) -> Result<()> {
     if width == 0 || height == 0 {
         return Err(InputError::ZeroSize { width, height }.into());
     }
@@ -149,7 +149,7 @@ fn check_dimensions(width: u32, height: u32, bytes_per_pixel: u64, limits: &Limi
         }
         .into());
     }
-    let bytes = u64::from(width) * u64::from(height) * bytes_per_pixel;
+    let bytes = u64::from(width) * u64::from(height) * 3;
     if bytes > limits.max_bytes {
         return Err(InputError::TooManyBytes {
             bytes,
@@ -258,7 +258,7 @@ pub fn decode_compressed(image: &CompressedImage, limits: &Limits) -> Result<Rgb
     let reader = || ImageReader::with_format(Cursor::new(&image.data), format);
     // The header alone first: its dimensions decide whether the pixels are decoded at all.
     let (width, height) = reader().into_dimensions().map_err(corrupt)?;
-    check_dimensions(width, height, 3, limits)?;
+    check_dimensions(width, height, limits)?;
     let mut codec_limits = image::Limits::default();
     codec_limits.max_image_width = Some(limits.max_width);
     codec_limits.max_image_height = Some(limits.max_height);

@@ -101,6 +101,14 @@ impl ConfigError {
             reason: reason.into(),
         }
     }
+
+    /// `value` of parameter `name` is none of the accepted `names`.
+    pub fn not_one_of(name: &str, value: &str, names: &[&str]) -> Self {
+        Self::invalid(
+            name,
+            format!("{value:?} is not one of {}", names.join(", ")),
+        )
+    }
 }
 
 /// Input this build cannot handle.

@@ -51,12 +51,17 @@ pub struct Limits {
     pub max_bytes: u64,
 }
 
+impl Limits {
+    /// The defaults, also those of vision_node's parameters.
+    pub const DEFAULT: Limits = Limits {
+        max_width: 8192,
+        max_height: 8192,
+        max_bytes: 256 << 20,
+    };
+}
+
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_width: 8192,
-            max_height: 8192,
-            max_bytes: 256 << 20,
-        }
+        Limits::DEFAULT
     }
 }

@@ -45,10 +45,7 @@ impl FromStr for Overflow {
         match name {
             "latest" => Ok(Overflow::Latest),
             "all" => Ok(Overflow::All),
-            other => Err(ConfigError::invalid(
-                "overflow",
-                format!("{other:?} is not one of {}", Self::NAMES.join(", ")),
-            )),
+            other => Err(ConfigError::not_one_of("overflow", other, Self::NAMES)),
         }
     }
 }
@@ -65,13 +62,18 @@ pub struct Capacities {
     pub detect_workers: usize,
 }
 
+impl Capacities {
+    /// The defaults, also those of vision_node's parameters.
+    pub const DEFAULT: Capacities = Capacities {
+        input: 4,
+        stage: 2,
+        detect_workers: 1,
+    };
+}
+
 impl Default for Capacities {
     fn default() -> Self {
-        Capacities {
-            input: 4,
-            stage: 2,
-            detect_workers: 1,
-        }
+        Capacities::DEFAULT
     }
 }
 

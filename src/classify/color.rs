@@ -6,17 +6,38 @@ use super::{Classification, Classifier};
 use crate::detect::BoundingBox;
 use crate::error::Result;
 
-/// Hue ranges (degrees, upper bound exclusive) and their names; red wraps around 0.
-const HUES: &[(f32, &str)] = &[
-    (15.0, "red"),
-    (45.0, "orange"),
-    (70.0, "yellow"),
-    (160.0, "green"),
-    (200.0, "cyan"),
-    (260.0, "blue"),
-    (290.0, "purple"),
-    (345.0, "magenta"),
-    (360.0, "red"),
+/// The colours [`DominantColor`] can answer; `NAMES[colour as usize]` is the name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Colour {
+    Red,
+    Orange,
+    Yellow,
+    Green,
+    Cyan,
+    Blue,
+    Purple,
+    Magenta,
+    White,
+    Gray,
+    Black,
+}
+
+const NAMES: [&str; 11] = [
+    "red", "orange", "yellow", "green", "cyan", "blue", "purple", "magenta", "white", "gray",
+    "black",
+];
+
+/// Hue ranges (degrees, upper bound exclusive) and their colours; red wraps around 0.
+const HUES: &[(f32, Colour)] = &[
+    (15.0, Colour::Red),
+    (45.0, Colour::Orange),
+    (70.0, Colour::Yellow),
+    (160.0, Colour::Green),
+    (200.0, Colour::Cyan),
+    (260.0, Colour::Blue),
+    (290.0, Colour::Purple),
+    (345.0, Colour::Magenta),
+    (360.0, Colour::Red),
 ];
 
 /// Names the colour most of a box's pixels have. Pixels with little saturation or value
@@ -41,7 +62,11 @@ impl Default for DominantColor {
 
 impl DominantColor {
     /// The colour name of one pixel.
-    pub fn name(&self, [r, g, b]: [u8; 3]) -> &'static str {
+    pub fn name(&self, rgb: [u8; 3]) -> &'static str {
+        NAMES[self.colour(rgb) as usize]
+    }
+
+    fn colour(&self, [r, g, b]: [u8; 3]) -> Colour {
         let (r, g, b) = (
             f32::from(r) / 255.0,
             f32::from(g) / 255.0,
@@ -50,10 +75,14 @@ impl DominantColor {
         let max = r.max(g).max(b);
         let chroma = max - r.min(g).min(b);
         if max < self.min_value {
-            return "black";
+            return Colour::Black;
         }
         if chroma / max < self.min_saturation {
-            return if max > 0.8 { "white" } else { "gray" };
+            return if max > 0.8 {
+                Colour::White
+            } else {
+                Colour::Gray
+            };
         }
         let sector = if max == r {
             ((g - b) / chroma).rem_euclid(6.0)
@@ -65,15 +94,9 @@ impl DominantColor {
         let hue = sector * 60.0;
         HUES.iter()
             .find(|(upper, _)| hue < *upper)
-            .map_or("red", |(_, name)| name)
+            .map_or(Colour::Red, |&(_, colour)| colour)
     }
 }
-
-/// Every name [`DominantColor`] can answer, in a fixed order.
-const NAMES: &[&str] = &[
-    "red", "orange", "yellow", "green", "cyan", "blue", "purple", "magenta", "white", "gray",
-    "black",
-];
 
 impl Classifier for DominantColor {
     fn name(&self) -> &'static str {
@@ -88,9 +111,7 @@ impl Classifier for DominantColor {
         let mut votes = [0u64; NAMES.len()];
         for y in y0..y1 {
             for x in x0..x1 {
-                let name = self.name(image.get_pixel(x, y).0);
-                let i = NAMES.iter().position(|n| *n == name).unwrap_or(0);
-                votes[i] += 1;
+                votes[self.colour(image.get_pixel(x, y).0) as usize] += 1;
             }
         }
         let total: u64 = votes.iter().sum();

@@ -57,10 +57,7 @@ impl FromStr for ClassifierKind {
         match name {
             "none" => Ok(ClassifierKind::None),
             "color" => Ok(ClassifierKind::Color),
-            other => Err(ConfigError::invalid(
-                "classifier",
-                format!("{other:?} is not one of {}", Self::NAMES.join(", ")),
-            )),
+            other => Err(ConfigError::not_one_of("classifier", other, Self::NAMES)),
         }
     }
 }

@@ -35,10 +35,7 @@ impl FromStr for Segmentation {
             "chroma" => Ok(Segmentation::Chroma),
             "bright" => Ok(Segmentation::Bright),
             "dark" => Ok(Segmentation::Dark),
-            other => Err(ConfigError::invalid(
-                "blobs.mode",
-                format!("{other:?} is not one of {}", Self::NAMES.join(", ")),
-            )),
+            other => Err(ConfigError::not_one_of("blobs.mode", other, Self::NAMES)),
         }
     }
 }
@@ -58,16 +55,21 @@ pub struct BlobsConfig {
     pub max_aspect: f32,
 }
 
+impl BlobsConfig {
+    /// The defaults, also those of vision_node's parameters.
+    pub const DEFAULT: BlobsConfig = BlobsConfig {
+        segmentation: Segmentation::Chroma,
+        threshold: 60,
+        min_area: 100,
+        max_area: 0,
+        min_aspect: 0.1,
+        max_aspect: 10.0,
+    };
+}
+
 impl Default for BlobsConfig {
     fn default() -> Self {
-        BlobsConfig {
-            segmentation: Segmentation::Chroma,
-            threshold: 60,
-            min_area: 100,
-            max_area: 0,
-            min_aspect: 0.1,
-            max_aspect: 10.0,
-        }
+        BlobsConfig::DEFAULT
     }
 }
 

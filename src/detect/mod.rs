@@ -85,10 +85,7 @@ impl FromStr for DetectorKind {
     fn from_str(name: &str) -> Result<Self, ConfigError> {
         match name {
             "blobs" => Ok(DetectorKind::Blobs),
-            other => Err(ConfigError::invalid(
-                "detector",
-                format!("{other:?} is not one of {}", Self::NAMES.join(", ")),
-            )),
+            other => Err(ConfigError::not_one_of("detector", other, Self::NAMES)),
         }
     }
 }

@@ -89,7 +89,9 @@ const fn choice(value: &'static str, choices: &'static [&'static str]) -> Kind {
     Kind::Choice { value, choices }
 }
 
-/// Every parameter of vision_node, in the order of the README's table.
+/// Every parameter of vision_node, in the order of the README's table. Defaults of the
+/// core's settings come from the core's `DEFAULT`s; the aspect ratios are written out
+/// because the core keeps them as f32, and 0.1f32 is not 0.1.
 pub const PARAMETERS: &[ParamDoc] = &[
     doc(
         "qos",
@@ -122,19 +124,19 @@ pub const PARAMETERS: &[ParamDoc] = &[
     ),
     doc(
         "input_queue",
-        int(4, 1, 1000),
+        int(Capacities::DEFAULT.input as i64, 1, 1000),
         false,
         "Capacity of the input queue, frames",
     ),
     doc(
         "stage_queue",
-        int(2, 1, 100),
+        int(Capacities::DEFAULT.stage as i64, 1, 100),
         false,
         "Capacity of each queue between two stages, frames",
     ),
     doc(
         "detect_workers",
-        int(1, 1, 64),
+        int(Capacities::DEFAULT.detect_workers as i64, 1, 64),
         false,
         "Detector threads, each on its own frame (results stay in order)",
     ),
@@ -153,19 +155,19 @@ pub const PARAMETERS: &[ParamDoc] = &[
     ),
     doc(
         "blobs.threshold",
-        int(60, 0, 255),
+        int(BlobsConfig::DEFAULT.threshold as i64, 0, 255),
         true,
         "blobs: threshold of the segmentation measure (0..255)",
     ),
     doc(
         "blobs.min_area",
-        int(100, 1, 1 << 40),
+        int(BlobsConfig::DEFAULT.min_area as i64, 1, 1 << 40),
         true,
         "blobs: smallest blob reported, pixels",
     ),
     doc(
         "blobs.max_area",
-        int(0, 0, 1 << 40),
+        int(BlobsConfig::DEFAULT.max_area as i64, 0, 1 << 40),
         true,
         "blobs: largest blob reported, pixels; 0 for no limit",
     ),
@@ -196,19 +198,19 @@ pub const PARAMETERS: &[ParamDoc] = &[
     ),
     doc(
         "max_width",
-        int(8192, 1, 65535),
+        int(Limits::DEFAULT.max_width as i64, 1, 65535),
         false,
         "Widest image accepted, pixels; wider ones are refused unread",
     ),
     doc(
         "max_height",
-        int(8192, 1, 65535),
+        int(Limits::DEFAULT.max_height as i64, 1, 65535),
         false,
         "Tallest image accepted, pixels; taller ones are refused unread",
     ),
     doc(
         "max_bytes",
-        int(256 << 20, 1, 1 << 40),
+        int(Limits::DEFAULT.max_bytes as i64, 1, 1 << 40),
         false,
         "Largest image accepted, bytes (received data and decoded RGB each)",
     ),
@@ -434,15 +436,5 @@ impl Parameters {
         let value = wrap(param.get());
         self._handles.push(Box::new(param));
         Ok(value)
-    }
-}
-
-impl std::fmt::Display for Kind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Kind::Int { value, .. } => write!(f, "{value}"),
-            Kind::Double { value, .. } => write!(f, "{value}"),
-            Kind::Choice { value, .. } => write!(f, "{value}"),
-        }
     }
 }

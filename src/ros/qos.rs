@@ -43,10 +43,7 @@ impl FromStr for QosPolicy {
         match name {
             "sensor_data" => Ok(QosPolicy::SensorData),
             "reliable" => Ok(QosPolicy::Reliable),
-            other => Err(ConfigError::invalid(
-                "qos",
-                format!("{other:?} is not one of {}", Self::NAMES.join(", ")),
-            )),
+            other => Err(ConfigError::not_one_of("qos", other, Self::NAMES)),
         }
     }
 }
@@ -85,10 +82,7 @@ impl FromStr for Transport {
             "raw" => Ok(Transport::Raw),
             "compressed" => Ok(Transport::Compressed),
             "both" => Ok(Transport::Both),
-            other => Err(ConfigError::invalid(
-                "transport",
-                format!("{other:?} is not one of {}", Self::NAMES.join(", ")),
-            )),
+            other => Err(ConfigError::not_one_of("transport", other, Self::NAMES)),
         }
     }
 }
