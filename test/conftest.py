@@ -99,6 +99,22 @@ def call(node, srv_type, name, request, timeout=20.0, resend_every=2.0):
         node.destroy_client(client)
 
 
+def set_parameter(node, target, name, value):
+    """Sets parameter `name` of the node `target` (fully qualified) to `value` (str, int or
+    float) through its set_parameters service; returns the SetParametersResult."""
+    from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
+    from rcl_interfaces.srv import SetParameters
+
+    if isinstance(value, str):
+        v = ParameterValue(type=ParameterType.PARAMETER_STRING, string_value=value)
+    elif isinstance(value, float):
+        v = ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=value)
+    else:
+        v = ParameterValue(type=ParameterType.PARAMETER_INTEGER, integer_value=value)
+    request = SetParameters.Request(parameters=[Parameter(name=name, value=v)])
+    return call(node, SetParameters, f'{target}/set_parameters', request).results[0]
+
+
 def _die_with_parent():
     """Runs in the child: if the test process dies (even by abort), so does the node,
     instead of lingering in a domain the next run may claim."""

@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 from builtin_interfaces.msg import Time
-from conftest import call, spin_until
+from conftest import call, set_parameter, spin_until
 from geometry_msgs.msg import Point
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
@@ -174,9 +174,8 @@ def test_1080p_image_made_in_rust(interop_node, rclpy_node):
 
 
 def test_parameter_services_and_a_generated_service(interop_node, rclpy_node):
-    from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
-    from rcl_interfaces.srv import (DescribeParameters, GetParameters, ListParameters,
-                                    SetParameters)
+    from rcl_interfaces.msg import ParameterType
+    from rcl_interfaces.srv import DescribeParameters, GetParameters, ListParameters
 
     listed = call(rclpy_node, ListParameters, '/interop_node/list_parameters',
                   ListParameters.Request())
@@ -195,11 +194,7 @@ def test_parameter_services_and_a_generated_service(interop_node, rclpy_node):
     assert got.values[0].double_value == 1.0
 
     def set_gain(value):
-        request = SetParameters.Request(parameters=[Parameter(
-            name='gain', value=ParameterValue(type=ParameterType.PARAMETER_DOUBLE,
-                                              double_value=value))])
-        return call(rclpy_node, SetParameters, '/interop_node/set_parameters',
-                    request).results[0]
+        return set_parameter(rclpy_node, '/interop_node', 'gain', value)
 
     assert set_gain(2.5).successful
     refused = set_gain(20.0)

@@ -8,8 +8,8 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from conftest import (assert_matches_truth, call, image_msg, publish_all, ROOT, spin_until,
-                      spin_until_time)
+from conftest import (assert_matches_truth, image_msg, publish_all, ROOT, set_parameter,
+                      spin_until, spin_until_time)
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import Log
 from rclpy.qos import qos_profile_sensor_data
@@ -112,16 +112,7 @@ def test_overflow_policy(overflow, vision_node, rclpy_node, collect):
 
 
 def set_param(node, name, value):
-    from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
-    from rcl_interfaces.srv import SetParameters
-
-    if isinstance(value, str):
-        v = ParameterValue(type=ParameterType.PARAMETER_STRING, string_value=value)
-    else:
-        v = ParameterValue(type=ParameterType.PARAMETER_INTEGER, integer_value=value)
-    request = SetParameters.Request(parameters=[Parameter(name=name, value=v)])
-    return call(node, SetParameters, '/reconf/vision_node/set_parameters',
-                request).results[0]
+    return set_parameter(node, '/reconf/vision_node', name, value)
 
 
 def test_runtime_parameter_change_applies_from_the_next_frame(vision_node, rclpy_node,

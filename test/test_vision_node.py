@@ -14,7 +14,7 @@ import time
 import numpy as np
 import pytest
 from conftest import (assert_matches_truth, call, image_msg, installed, publish_all, ROOT,
-                      ros_only_env, spin_until, spin_until_time)
+                      ros_only_env, set_parameter, spin_until, spin_until_time)
 from rclpy.qos import qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
 from rcl_interfaces.msg import Log
 from rust_vision.msg import DetectionArray
@@ -174,9 +174,7 @@ def value_text(value):
 
 
 def test_parameters_are_described_read_only_and_as_in_the_readme(vision_node, rclpy_node):
-    from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
-    from rcl_interfaces.srv import (DescribeParameters, GetParameters, ListParameters,
-                                    SetParameters)
+    from rcl_interfaces.srv import DescribeParameters, GetParameters, ListParameters
 
     vision_node('-r', '__ns:=/params')
     names = call(rclpy_node, ListParameters, '/params/vision_node/list_parameters',
@@ -203,11 +201,7 @@ def test_parameters_are_described_read_only_and_as_in_the_readme(vision_node, rc
     assert qos.additional_constraints == 'one of: sensor_data, reliable'
 
     def set_int(name, value):
-        request = SetParameters.Request(parameters=[Parameter(
-            name=name,
-            value=ParameterValue(type=ParameterType.PARAMETER_INTEGER, integer_value=value))])
-        return call(rclpy_node, SetParameters, '/params/vision_node/set_parameters',
-                    request).results[0]
+        return set_parameter(rclpy_node, '/params/vision_node', name, value)
 
     assert not set_int('max_width', 100).successful  # read-only
     assert set_int('blobs.min_area', 500).successful
