@@ -91,6 +91,9 @@ impl InputError {
 pub enum ConfigError {
     #[error("parameter `{name}`: {reason}")]
     InvalidParameter { name: String, reason: String },
+    /// A model file that is missing, unreadable or not a model of the expected kind.
+    #[error("model {path}: {reason}")]
+    Model { path: String, reason: String },
 }
 
 impl ConfigError {
@@ -98,6 +101,14 @@ impl ConfigError {
     pub fn invalid(name: impl Into<String>, reason: impl Into<String>) -> Self {
         ConfigError::InvalidParameter {
             name: name.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Shorthand for [`ConfigError::Model`].
+    pub fn model(path: impl AsRef<std::path::Path>, reason: impl Into<String>) -> Self {
+        ConfigError::Model {
+            path: path.as_ref().display().to_string(),
             reason: reason.into(),
         }
     }

@@ -1,6 +1,7 @@
 //! Detection: the [`Detector`] extension point, its results, and one module per detector.
 
 pub mod blobs;
+pub mod cascade;
 
 use std::str::FromStr;
 
@@ -72,11 +73,13 @@ pub trait Detector: Send + Sync {
 pub enum DetectorKind {
     /// [`blobs::Blobs`].
     Blobs,
+    /// [`cascade::CascadeDetector`].
+    Cascade,
 }
 
 impl DetectorKind {
     /// Every name [`DetectorKind::from_str`] accepts.
-    pub const NAMES: &'static [&'static str] = &["blobs"];
+    pub const NAMES: &'static [&'static str] = &["blobs", "cascade"];
 }
 
 impl FromStr for DetectorKind {
@@ -85,6 +88,7 @@ impl FromStr for DetectorKind {
     fn from_str(name: &str) -> Result<Self, ConfigError> {
         match name {
             "blobs" => Ok(DetectorKind::Blobs),
+            "cascade" => Ok(DetectorKind::Cascade),
             other => Err(ConfigError::not_one_of("detector", other, Self::NAMES)),
         }
     }
