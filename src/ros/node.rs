@@ -2,6 +2,7 @@
 //! publishes results, annotated images and diagnostics.
 
 use std::collections::HashSet;
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
@@ -17,6 +18,7 @@ use ros_env::std_msgs::msg::Header;
 
 use crate::annotate::annotate;
 use crate::detect::blobs::Blobs;
+use crate::detect::cascade::CascadeDetector;
 use crate::detect::{Detector, DetectorKind};
 use crate::frame::Input;
 use crate::health::{Health, HealthReport};
@@ -68,6 +70,11 @@ pub struct VisionNode {
 fn pipeline(config: &NodeConfig) -> crate::Result<Pipeline> {
     let detector: Box<dyn Detector> = match config.detector {
         DetectorKind::Blobs => Box::new(Blobs::new(config.blobs)?),
+        DetectorKind::Cascade => Box::new(CascadeDetector::load(
+            Path::new(&config.cascade.model),
+            config.cascade.params,
+            &config.cascade.label,
+        )?),
     };
     Ok(Pipeline {
         limits: config.limits,

@@ -10,6 +10,7 @@ use rclrs::{MandatoryParameter, Node, ParameterRange, ReadOnlyParameter};
 
 use crate::classify::ClassifierKind;
 use crate::detect::blobs::{BlobsConfig, Segmentation};
+use crate::detect::cascade::CascadeParams;
 use crate::detect::DetectorKind;
 use crate::error::ConfigError;
 use crate::frame::Limits;
@@ -26,9 +27,20 @@ pub struct NodeConfig {
     pub capacities: Capacities,
     pub detector: DetectorKind,
     pub blobs: BlobsConfig,
+    pub cascade: CascadeSettings,
     pub classifier: ClassifierKind,
     pub max_detections: usize,
     pub limits: Limits,
+}
+
+/// The `cascade` detector's model and knobs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CascadeSettings {
+    /// Cascade XML file; empty until set.
+    pub model: String,
+    /// Label of the detections; empty for one derived from the file name.
+    pub label: String,
+    pub params: CascadeParams,
 }
 
 /// One parameter as documented: name, type, default, range, whether it can change while
@@ -58,6 +70,8 @@ pub enum Kind {
         value: &'static str,
         choices: &'static [&'static str],
     },
+    /// Free text, such as a file path.
+    Text { value: &'static str },
 }
 
 /// A parameter value of any of the kinds.
@@ -87,6 +101,10 @@ const fn double(value: f64, min: f64, max: f64) -> Kind {
 
 const fn choice(value: &'static str, choices: &'static [&'static str]) -> Kind {
     Kind::Choice { value, choices }
+}
+
+const fn text(value: &'static str) -> Kind {
+    Kind::Text { value }
 }
 
 /// Every parameter of vision_node, in the order of the README's table. Defaults of the
@@ -141,12 +159,6 @@ pub const PARAMETERS: &[ParamDoc] = &[
         "Detector threads, each on its own frame (results stay in order)",
     ),
     doc(
-        "detector",
-        choice("blobs", DetectorKind::NAMES),
-        true,
-        "First-stage detector",
-    ),
-    doc(
         "blobs.mode",
         choice("chroma", Segmentation::NAMES),
         true,
@@ -182,6 +194,64 @@ pub const PARAMETERS: &[ParamDoc] = &[
         double(10.0, 0.001, 1000.0),
         true,
         "blobs: largest box aspect ratio (width / height) reported",
+    ),
+    doc(
+        "cascade.model",
+        text(""),
+        true,
+        "cascade: OpenCV cascade XML file (Haar or LBP), such as \
+         haarcascade_frontalface_default.xml from opencv-python's cv2.data.haarcascades",
+    ),
+    doc(
+        "cascade.label",
+        text(""),
+        true,
+        "cascade: label of the detections; empty for the model file's name without \
+         haarcascade_/lbpcascade_ (frontalface_default)",
+    ),
+    doc(
+        "cascade.scale_factor",
+        double(CascadeParams::DEFAULT.scale_factor, 1.001, 10.0),
+        true,
+        "cascade: each pyramid level is this much smaller than the previous \
+         (detectMultiScale's scaleFactor)",
+    ),
+    doc(
+        "cascade.min_neighbors",
+        int(CascadeParams::DEFAULT.min_neighbors as i64, 0, 1000),
+        true,
+        "cascade: a detection needs more than this many overlapping windows \
+         (detectMultiScale's minNeighbors)",
+    ),
+    doc(
+        "cascade.min_width",
+        int(0, 0, 65535),
+        true,
+        "cascade: narrowest object searched for, pixels; 0 for the model's window",
+    ),
+    doc(
+        "cascade.min_height",
+        int(0, 0, 65535),
+        true,
+        "cascade: shortest object searched for, pixels; 0 for the model's window",
+    ),
+    doc(
+        "cascade.max_width",
+        int(0, 0, 65535),
+        true,
+        "cascade: widest object searched for, pixels; 0 for the image width",
+    ),
+    doc(
+        "cascade.max_height",
+        int(0, 0, 65535),
+        true,
+        "cascade: tallest object searched for, pixels; 0 for the image height",
+    ),
+    doc(
+        "detector",
+        choice("blobs", DetectorKind::NAMES),
+        true,
+        "First-stage detector",
     ),
     doc(
         "classifier",
@@ -221,7 +291,7 @@ impl Kind {
         match *self {
             Kind::Int { value, .. } => Value::Int(value),
             Kind::Double { value, .. } => Value::Double(value),
-            Kind::Choice { value, .. } => Value::Text(value.into()),
+            Kind::Choice { value, .. } | Kind::Text { value } => Value::Text(value.into()),
         }
     }
 }
@@ -237,6 +307,7 @@ impl NodeConfig {
             capacities: Capacities::default(),
             detector: DetectorKind::Blobs,
             blobs: BlobsConfig::default(),
+            cascade: CascadeSettings::default(),
             classifier: ClassifierKind::None,
             max_detections: 0,
             limits: Limits::default(),
@@ -293,6 +364,14 @@ impl NodeConfig {
             "blobs.max_area" => next.blobs.max_area = count(u64::MAX)?,
             "blobs.min_aspect" => next.blobs.min_aspect = double()? as f32,
             "blobs.max_aspect" => next.blobs.max_aspect = double()? as f32,
+            "cascade.model" => next.cascade.model = text()?.to_string(),
+            "cascade.label" => next.cascade.label = text()?.to_string(),
+            "cascade.scale_factor" => next.cascade.params.scale_factor = double()?,
+            "cascade.min_neighbors" => next.cascade.params.min_neighbors = count(1000)? as u32,
+            "cascade.min_width" => next.cascade.params.min_size.0 = count(65535)? as u32,
+            "cascade.min_height" => next.cascade.params.min_size.1 = count(65535)? as u32,
+            "cascade.max_width" => next.cascade.params.max_size.0 = count(65535)? as u32,
+            "cascade.max_height" => next.cascade.params.max_size.1 = count(65535)? as u32,
             "classifier" => next.classifier = parse(text()?)?,
             "max_detections" => next.max_detections = count(u32_max)? as usize,
             "max_width" => next.limits.max_width = count(u32_max)? as u32,
@@ -301,6 +380,13 @@ impl NodeConfig {
             other => return Err(ConfigError::invalid(other, "no such parameter")),
         }
         next.blobs.validate()?;
+        next.cascade.params.validate()?;
+        if next.detector == DetectorKind::Cascade && next.cascade.model.is_empty() {
+            return Err(ConfigError::invalid(
+                name,
+                "detector cascade needs cascade.model (an OpenCV cascade XML file)",
+            ));
+        }
         *self = next;
         Ok(())
     }
@@ -389,13 +475,15 @@ impl Parameters {
                     .validate(move |v: &f64| check(Value::Double(*v)));
                 self.keep(doc, builder, Value::Double).map_err(declared)?
             }
-            Kind::Choice { value, choices } => {
-                let builder = node
+            Kind::Choice { value, .. } | Kind::Text { value } => {
+                let mut builder = node
                     .declare_parameter::<Arc<str>>(doc.name)
                     .default(value.into())
                     .description(description)
-                    .constraints(format!("one of: {}", choices.join(", ")))
                     .validate(move |v: &Arc<str>| check(Value::Text(v.clone())));
+                if let Kind::Choice { choices, .. } = doc.kind {
+                    builder = builder.constraints(format!("one of: {}", choices.join(", ")));
+                }
                 self.keep(doc, builder, Value::Text).map_err(declared)?
             }
         };

@@ -13,7 +13,7 @@ mod integral;
 pub mod model;
 pub mod resample;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use image::{GrayImage, RgbImage};
@@ -403,11 +403,23 @@ pub fn candidates(cascade: &Cascade, gray: &GrayImage, params: &CascadeParams) -
     let tilted = matches!(&cascade.features, Features::Haar(f) if f.iter().any(|f| f.tilted));
     let haar = matches!(cascade.features, Features::Haar(_));
     let size = gray.dimensions();
-    let per_scale: Vec<Vec<Rect>> = scales(cascade.window, size, params)
+    let scaled = |scale: f32| {
+        (
+            (size.0 as f32 / scale).round_ties_even() as u32,
+            (size.1 as f32 / scale).round_ties_even() as u32,
+        )
+    };
+    let scales = scales(cascade.window, size, params);
+    // OpenCV scans each level in as many stripes of rows as the first level has
+    // 32-window columns, each stripe rounded down to whole steps; rows past the last
+    // stripe are never scanned. The same rows are scanned here, for the same boxes.
+    let stripes = scales
+        .first()
+        .map_or(1, |&s| (scaled(s).0 + 1).saturating_sub(ww).div_ceil(32).max(1));
+    let per_scale: Vec<Vec<Rect>> = scales
         .into_par_iter()
         .map(|scale| {
-            let sw = (size.0 as f32 / scale).round_ties_even() as u32;
-            let sh = (size.1 as f32 / scale).round_ties_even() as u32;
+            let (sw, sh) = scaled(scale);
             let scaled = resample::resize_linear(gray, sw, sh);
             let layer = Integral::new(&scaled, haar, tilted);
             let evaluator = Evaluator::new(cascade, layer.stride, layer.tilted_offset);
@@ -415,6 +427,8 @@ pub fn candidates(cascade: &Cascade, gray: &GrayImage, params: &CascadeParams) -
             // needs its full size plus one inside it.
             let (cols, rows) = ((sw + 1).saturating_sub(ww), (sh + 1).saturating_sub(wh));
             let step = if scale >= 2.0 { 1 } else { 2 };
+            let stripe = ((rows / step + stripes - 1) / stripes).max(1) * step;
+            let rows = rows.min(stripes * stripe);
             let win = (
                 (ww as f32 * scale).round_ties_even() as i32,
                 (wh as f32 * scale).round_ties_even() as i32,
@@ -474,16 +488,4 @@ impl Detector for CascadeDetector {
             })
             .collect())
     }
-}
-
-/// Where a cascade model comes from: a file path as given.
-pub fn model_path(path: &str) -> Result<PathBuf, ConfigError> {
-    if path.is_empty() {
-        return Err(ConfigError::invalid(
-            "cascade.model",
-            "no model file given (an OpenCV cascade XML, such as \
-             haarcascade_frontalface_default.xml)",
-        ));
-    }
-    Ok(PathBuf::from(path))
 }
