@@ -4,9 +4,11 @@
 //!
 //! - [`frame`]: raw images as they arrive (any encoding) and the [`Limits`] on them;
 //! - [`decode`]: raw image -> RGB image, every bad input rejected before allocating;
-//! - [`detect`]: the [`Detector`] extension point and its implementations ([`detect::blobs`]);
+//! - [`detect`]: the [`Detector`] extension point and its implementations
+//!   ([`detect::blobs`], [`detect::cascade`], [`detect::onnx`]);
 //! - [`classify`]: the [`Classifier`] extension point, the second stage run on each box
-//!   ([`classify::color`]);
+//!   ([`classify::color`], [`classify::cascade`], [`classify::onnx`]);
+//! - [`onnx_model`]: ONNX models with tract, shared by the ONNX detector and classifier;
 //! - [`pipeline`]: decode -> detect -> classify for one frame, with per-stage timings;
 //! - [`stages`]: the same stages on threads of their own, on successive frames, with
 //!   bounded queues and an overflow policy;
@@ -23,6 +25,7 @@ pub mod detect;
 pub mod error;
 pub mod frame;
 pub mod health;
+pub mod onnx_model;
 pub mod pipeline;
 pub mod report;
 #[cfg(feature = "ros")]

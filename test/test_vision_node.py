@@ -160,10 +160,12 @@ def test_bad_frames_are_logged_once_per_cause_counted_and_skipped(
 
 
 def readme_parameters():
-    """name -> (default, changeable at runtime), from the README's parameter table."""
+    """name -> (default, changeable at runtime), from the README's parameter table (`""`
+    is the empty string)."""
     rows = re.findall(r'^\| `([a-z_.]+)` \| (?:string|int|double) \| `?([^`|]+?)`? \| '
                       r'[^|]+ \| (yes|no) \|', (ROOT / 'README.md').read_text(), re.M)
-    return {name: (default, runtime == 'yes') for name, default, runtime in rows}
+    return {name: ('' if default == '""' else default, runtime == 'yes')
+            for name, default, runtime in rows}
 
 
 def value_text(value):

@@ -104,13 +104,12 @@ impl Classifier for DominantColor {
     }
 
     fn classify(&self, image: &RgbImage, bbox: &BoundingBox) -> Result<Option<Classification>> {
-        let x0 = bbox.x.max(0.0) as u32;
-        let y0 = bbox.y.max(0.0) as u32;
-        let x1 = ((bbox.x + bbox.width).max(0.0) as u32).min(image.width());
-        let y1 = ((bbox.y + bbox.height).max(0.0) as u32).min(image.height());
+        let Some((x0, y0, w, h)) = super::pixel_rect(image, bbox) else {
+            return Ok(None);
+        };
         let mut votes = [0u64; NAMES.len()];
-        for y in y0..y1 {
-            for x in x0..x1 {
+        for y in y0..y0 + h {
+            for x in x0..x0 + w {
                 votes[self.colour(image.get_pixel(x, y).0) as usize] += 1;
             }
         }

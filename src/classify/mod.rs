@@ -1,7 +1,9 @@
 //! Second stage: the [`Classifier`] extension point, run on each detection's box, and
 //! one module per classifier.
 
+pub mod cascade;
 pub mod color;
+pub mod onnx;
 
 use std::str::FromStr;
 
@@ -28,6 +30,16 @@ pub trait Classifier: Send + Sync {
     fn classify(&self, image: &RgbImage, bbox: &BoundingBox) -> Result<Option<Classification>>;
 }
 
+/// The pixels `(x, y, width, height)` of `bbox` inside `image` (edges truncated), or
+/// `None` when nothing of the box is inside.
+pub fn pixel_rect(image: &RgbImage, bbox: &BoundingBox) -> Option<(u32, u32, u32, u32)> {
+    let x0 = bbox.x.max(0.0) as u32;
+    let y0 = bbox.y.max(0.0) as u32;
+    let x1 = ((bbox.x + bbox.width).max(0.0) as u32).min(image.width());
+    let y1 = ((bbox.y + bbox.height).max(0.0) as u32).min(image.height());
+    (x1 > x0 && y1 > y0).then(|| (x0, y0, x1 - x0, y1 - y0))
+}
+
 /// The second stages there are, by the name the `classifier` parameter uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClassifierKind {
@@ -35,19 +47,15 @@ pub enum ClassifierKind {
     None,
     /// [`color::DominantColor`].
     Color,
+    /// [`cascade::CascadeAttribute`].
+    Cascade,
+    /// [`onnx::OnnxClassifier`].
+    Onnx,
 }
 
 impl ClassifierKind {
     /// Every name [`ClassifierKind::from_str`] accepts.
-    pub const NAMES: &'static [&'static str] = &["none", "color"];
-
-    /// The classifier of this kind, if any.
-    pub fn build(self) -> Option<Box<dyn Classifier>> {
-        match self {
-            ClassifierKind::None => None,
-            ClassifierKind::Color => Some(Box::new(color::DominantColor::default())),
-        }
-    }
+    pub const NAMES: &'static [&'static str] = &["none", "color", "cascade", "onnx"];
 }
 
 impl FromStr for ClassifierKind {
@@ -57,6 +65,8 @@ impl FromStr for ClassifierKind {
         match name {
             "none" => Ok(ClassifierKind::None),
             "color" => Ok(ClassifierKind::Color),
+            "cascade" => Ok(ClassifierKind::Cascade),
+            "onnx" => Ok(ClassifierKind::Onnx),
             other => Err(ConfigError::not_one_of("classifier", other, Self::NAMES)),
         }
     }

@@ -2,6 +2,7 @@
 
 pub mod blobs;
 pub mod cascade;
+pub mod onnx;
 
 use std::str::FromStr;
 
@@ -75,11 +76,13 @@ pub enum DetectorKind {
     Blobs,
     /// [`cascade::CascadeDetector`].
     Cascade,
+    /// [`onnx::OnnxDetector`].
+    Onnx,
 }
 
 impl DetectorKind {
     /// Every name [`DetectorKind::from_str`] accepts.
-    pub const NAMES: &'static [&'static str] = &["blobs", "cascade"];
+    pub const NAMES: &'static [&'static str] = &["blobs", "cascade", "onnx"];
 }
 
 impl FromStr for DetectorKind {
@@ -89,6 +92,7 @@ impl FromStr for DetectorKind {
         match name {
             "blobs" => Ok(DetectorKind::Blobs),
             "cascade" => Ok(DetectorKind::Cascade),
+            "onnx" => Ok(DetectorKind::Onnx),
             other => Err(ConfigError::not_one_of("detector", other, Self::NAMES)),
         }
     }

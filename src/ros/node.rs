@@ -17,14 +17,13 @@ use ros_env::sensor_msgs::msg::{CompressedImage, Image};
 use ros_env::std_msgs::msg::Header;
 
 use crate::annotate::annotate;
-use crate::detect::blobs::Blobs;
-use crate::detect::cascade::CascadeDetector;
-use crate::detect::{Detector, DetectorKind};
+use crate::classify::ClassifierKind;
+use crate::detect::DetectorKind;
 use crate::frame::Input;
 use crate::health::{Health, HealthReport};
-use crate::pipeline::Pipeline;
 use crate::report::Verdict;
 use crate::ros::convert::{compressed_image, detection_array, image_msg, raw_image};
+use crate::ros::models::ModelCache;
 use crate::ros::params::{NodeConfig, Parameters};
 use crate::ros::qos::QosPolicy;
 use crate::stages::{Job, Outcome, Stages};
@@ -55,6 +54,40 @@ struct Shared {
     outputs: Arc<Outputs>,
     stages: RwLock<Option<Stages<Header>>>,
     sequence: AtomicU64,
+    models: ModelCache,
+    /// Number of the latest accepted configuration change; a pipeline built for an
+    /// older one is not applied.
+    generation: AtomicU64,
+    /// Which models run, and why the last change could not be applied (if it failed).
+    model_state: Mutex<ModelState>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct ModelState {
+    active: String,
+    error: Option<String>,
+}
+
+/// The detector and classifier `config` runs, for logs and diagnostics.
+fn describe(config: &NodeConfig) -> String {
+    let file = |path: &str| {
+        Path::new(path)
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let detector = match config.detector {
+        DetectorKind::Blobs => "blobs".to_string(),
+        DetectorKind::Cascade => format!("cascade {}", file(&config.cascade.model)),
+        DetectorKind::Onnx => format!("onnx {}", file(&config.onnx.model)),
+    };
+    let classifier = match config.classifier {
+        ClassifierKind::None => "none".to_string(),
+        ClassifierKind::Color => "color".to_string(),
+        ClassifierKind::Cascade => format!("cascade {}", file(&config.classifier_model.model)),
+        ClassifierKind::Onnx => format!("onnx {}", file(&config.classifier_model.model)),
+    };
+    format!("detector {detector}, classifier {classifier}")
 }
 
 /// The running node: keep it alive while the executor spins, then [`VisionNode::finish`].
@@ -66,25 +99,55 @@ pub struct VisionNode {
     _timer: Timer,
 }
 
-/// The core pipeline `config` describes.
-fn pipeline(config: &NodeConfig) -> crate::Result<Pipeline> {
-    let detector: Box<dyn Detector> = match config.detector {
-        DetectorKind::Blobs => Box::new(Blobs::new(config.blobs)?),
-        DetectorKind::Cascade => Box::new(CascadeDetector::load(
-            Path::new(&config.cascade.model),
-            config.cascade.params,
-            &config.cascade.label,
-        )?),
-    };
-    Ok(Pipeline {
-        limits: config.limits,
-        detector,
-        classifier: config.classifier.build(),
-        max_detections: config.max_detections,
-    })
-}
-
 impl Shared {
+    /// Applies changed parameter `name`: the pipeline of `config` replaces the running
+    /// one, unless a later change came meanwhile or the models cannot be loaded (then
+    /// the running one stays, and the reason is logged and put in the diagnostics).
+    fn apply(&self, config: &NodeConfig, name: &str, generation: u64, started: Instant) {
+        let logger = self.outputs.node.logger();
+        let pipeline = match self.models.pipeline(config) {
+            Ok(pipeline) => pipeline,
+            Err(e) => {
+                log_error!(
+                    logger,
+                    "{name} not applied, {} keeps running: {e}",
+                    self.model_state().active
+                );
+                self.model_state
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .error = Some(format!("{name}: {e}"));
+                return;
+            }
+        };
+        let stages = self.stages.read().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.model_state.lock().unwrap_or_else(|e| e.into_inner());
+        if self.generation.load(Ordering::SeqCst) != generation {
+            return; // A later change is being applied.
+        }
+        if let Some(stages) = stages.as_ref() {
+            stages.set_pipeline(pipeline);
+        }
+        self.models.keep_only(config);
+        *state = ModelState {
+            active: describe(config),
+            error: None,
+        };
+        log_info!(
+            logger,
+            "{name} changed; {} from the next frame (ready after {} ms)",
+            state.active,
+            started.elapsed().as_millis()
+        );
+    }
+
+    fn model_state(&self) -> ModelState {
+        self.model_state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     /// Numbers a received frame and queues it; counts frames the overflow policy drops.
     fn receive(&self, header: Header, input: Input, received_at: Instant) {
         let sequence = self.sequence.fetch_add(1, Ordering::Relaxed);
@@ -171,8 +234,9 @@ impl VisionNode {
             health: Mutex::new(Health::new(FAILURE_REPORT_INTERVAL, Instant::now())),
         });
         let sink_outputs = Arc::clone(&outputs);
+        let models = ModelCache::default();
         let stages = Stages::start(
-            pipeline(&config)?,
+            models.pipeline(&config)?,
             config.overflow,
             config.capacities,
             move |outcome| sink_outputs.publish(outcome),
@@ -181,6 +245,12 @@ impl VisionNode {
             outputs,
             stages: RwLock::new(Some(stages)),
             sequence: AtomicU64::new(0),
+            models,
+            generation: AtomicU64::new(0),
+            model_state: Mutex::new(ModelState {
+                active: describe(&config),
+                error: None,
+            }),
         });
 
         // Backpressure needs a history that never overwrites: KEEP_ALL, reliable.
@@ -222,37 +292,44 @@ impl VisionNode {
         };
 
         let timer = health_timer(&node, &shared, config.qos, topics.clone())?;
-        let listener_node = Arc::clone(&node);
-        let listener_shared = Arc::clone(&shared);
+        let listener = Arc::clone(&shared);
         parameters.on_change(Box::new(move |config, name| {
-            let stages = listener_shared
-                .stages
-                .read()
-                .unwrap_or_else(|e| e.into_inner());
-            let Some(stages) = stages.as_ref() else {
-                return;
-            };
             if name == "overflow" {
-                stages.set_overflow(config.overflow);
-            } else {
-                match pipeline(config) {
-                    Ok(p) => stages.set_pipeline(p),
-                    Err(e) => log_error!(listener_node.logger(), "{name} not applied: {e}"),
+                let stages = listener.stages.read().unwrap_or_else(|e| e.into_inner());
+                if let Some(stages) = stages.as_ref() {
+                    stages.set_overflow(config.overflow);
                 }
+                log_info!(
+                    listener.outputs.node.logger(),
+                    "overflow changed; applies now"
+                );
+                return;
             }
+            let generation = listener.generation.fetch_add(1, Ordering::SeqCst) + 1;
+            let started = Instant::now();
+            if listener.models.has_models_for(config) {
+                listener.apply(config, name, generation, started);
+                return;
+            }
+            // A new model loads in the background; frames keep going through the
+            // running pipeline until it is ready.
             log_info!(
-                listener_node.logger(),
-                "{name} changed; applies from the next frame"
+                listener.outputs.node.logger(),
+                "{name} changed; loading {} in the background, {} runs meanwhile",
+                describe(config),
+                listener.model_state().active
             );
+            let (shared, config, name) = (Arc::clone(&listener), config.clone(), name.to_string());
+            std::thread::spawn(move || shared.apply(&config, &name, generation, started));
         }));
 
         log_info!(
             node.logger(),
-            "listening on {} ({:?}, {}), detector {:?}, overflow {:?}, publishing on {}",
+            "listening on {} ({:?}, {}), {}, overflow {:?}, publishing on {}",
             topics.join(" and "),
             config.qos,
             depth.map_or("keep all".into(), |d| format!("depth {d}")),
-            config.detector,
+            describe(&config),
             config.overflow,
             DETECTIONS_TOPIC,
         );
@@ -321,7 +398,7 @@ fn health_timer(
                 stages.as_ref().map(Stages::depths).unwrap_or_default()
             };
             let report = shared.outputs.health().report(depths, Instant::now());
-            let status = status(&node, &report, &mut last);
+            let status = status(&node, &report, &shared.model_state(), &mut last);
             let msg = DiagnosticArray {
                 header: Header {
                     stamp: node.get_clock().now().to_ros_msg().unwrap_or_default(),
@@ -348,23 +425,33 @@ fn health_timer(
 }
 
 /// The diagnostic status of one report: WARN while frames are dropped or failing.
-fn status(node: &Node, report: &HealthReport, last: &mut (u64, u64)) -> DiagnosticStatus {
+fn status(
+    node: &Node,
+    report: &HealthReport,
+    models: &ModelState,
+    last: &mut (u64, u64),
+) -> DiagnosticStatus {
     let (dropped, failed) = (report.dropped - last.0, report.failed - last.1);
     *last = (report.dropped, report.failed);
-    let (level, message) = match (dropped, failed) {
-        (0, 0) => (DiagnosticStatus::OK, "ok".to_string()),
+    let (level, message) = match (dropped, failed, &models.error) {
+        (0, 0, None) => (DiagnosticStatus::OK, "ok".to_string()),
+        (_, _, Some(error)) => (DiagnosticStatus::WARN, format!("model not loaded: {error}")),
         _ => (
             DiagnosticStatus::WARN,
             format!("{dropped} frames dropped, {failed} failed in the last period"),
         ),
     };
+    let mut values = report.values();
+    values.push(("models".into(), models.active.clone()));
+    if let Some(error) = &models.error {
+        values.push(("model error".into(), error.clone()));
+    }
     DiagnosticStatus {
         level,
         name: format!("{}: pipeline", node.fully_qualified_name()),
         message,
         hardware_id: String::new(),
-        values: report
-            .values()
+        values: values
             .into_iter()
             .map(|(key, value)| KeyValue { key, value })
             .collect(),

@@ -11,6 +11,7 @@ use rclrs::{MandatoryParameter, Node, ParameterRange, ReadOnlyParameter};
 use crate::classify::ClassifierKind;
 use crate::detect::blobs::{BlobsConfig, Segmentation};
 use crate::detect::cascade::CascadeParams;
+use crate::detect::onnx::OnnxDetectorConfig;
 use crate::detect::DetectorKind;
 use crate::error::ConfigError;
 use crate::frame::Limits;
@@ -28,7 +29,9 @@ pub struct NodeConfig {
     pub detector: DetectorKind,
     pub blobs: BlobsConfig,
     pub cascade: CascadeSettings,
+    pub onnx: OnnxSettings,
     pub classifier: ClassifierKind,
+    pub classifier_model: ClassifierModel,
     pub max_detections: usize,
     pub limits: Limits,
 }
@@ -41,6 +44,27 @@ pub struct CascadeSettings {
     /// Label of the detections; empty for one derived from the file name.
     pub label: String,
     pub params: CascadeParams,
+}
+
+/// The `onnx` detector's model and knobs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OnnxSettings {
+    /// ONNX file; empty until set.
+    pub model: String,
+    /// Labels file; empty for the model's metadata.
+    pub labels: String,
+    pub config: OnnxDetectorConfig,
+}
+
+/// The model of the `cascade` or `onnx` classifier.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ClassifierModel {
+    /// Cascade XML (classifier cascade) or ONNX file (classifier onnx).
+    pub model: String,
+    /// Labels file of an ONNX classifier; empty for the model's metadata.
+    pub labels: String,
+    /// Input size of an ONNX classifier whose model leaves it open; 0 for 224.
+    pub input_size: u32,
 }
 
 /// One parameter as documented: name, type, default, range, whether it can change while
@@ -71,7 +95,9 @@ pub enum Kind {
         choices: &'static [&'static str],
     },
     /// Free text, such as a file path.
-    Text { value: &'static str },
+    Text {
+        value: &'static str,
+    },
 }
 
 /// A parameter value of any of the kinds.
@@ -248,17 +274,71 @@ pub const PARAMETERS: &[ParamDoc] = &[
         "cascade: tallest object searched for, pixels; 0 for the image height",
     ),
     doc(
+        "onnx.model",
+        text(""),
+        true,
+        "onnx: YOLO detection model (.onnx; YOLOv5 or YOLOv8/v11 output layout, recognised \
+         from the output shape)",
+    ),
+    doc(
+        "onnx.labels",
+        text(""),
+        true,
+        "onnx: class names, one per line; empty for the names in the model's metadata",
+    ),
+    doc(
+        "onnx.input_size",
+        int(0, 0, 4096),
+        true,
+        "onnx: input width and height, pixels, for models that leave it open; 0 for the \
+         model's own (640 when open)",
+    ),
+    doc(
+        "onnx.confidence",
+        double(0.25, 0.0, 1.0),
+        true,
+        "onnx: smallest score reported (class score, times objectness for YOLOv5)",
+    ),
+    doc(
+        "onnx.iou",
+        double(0.45, 0.0, 1.0),
+        true,
+        "onnx: non-maximum suppression: a box overlapping a better one of its class by \
+         more than this IoU is dropped",
+    ),
+    doc(
         "detector",
         choice("blobs", DetectorKind::NAMES),
         true,
         "First-stage detector",
     ),
     doc(
+        "classifier.model",
+        text(""),
+        true,
+        "classifier cascade: cascade XML run inside each box (haarcascade_eye.xml, \
+         haarcascade_smile.xml); classifier onnx: image classification model (.onnx)",
+    ),
+    doc(
+        "classifier.labels",
+        text(""),
+        true,
+        "classifier onnx: class names, one per line; empty for the model's metadata",
+    ),
+    doc(
+        "classifier.input_size",
+        int(0, 0, 4096),
+        true,
+        "classifier onnx: input width and height for models that leave it open; 0 for 224",
+    ),
+    doc(
         "classifier",
         choice("none", ClassifierKind::NAMES),
         true,
-        "Second stage, on each detection's box: none, or color (the dominant colour name, \
-         from the box's hue histogram)",
+        "Second stage, on each detection's box: none; color (the dominant colour name, \
+         from the box's hue histogram); cascade (an attribute found by the cascade \
+         classifier.model inside the box); onnx (top-1 class of the ONNX model \
+         classifier.model)",
     ),
     doc(
         "max_detections",
@@ -308,7 +388,13 @@ impl NodeConfig {
             detector: DetectorKind::Blobs,
             blobs: BlobsConfig::default(),
             cascade: CascadeSettings::default(),
+            onnx: OnnxSettings {
+                model: String::new(),
+                labels: String::new(),
+                config: OnnxDetectorConfig::DEFAULT,
+            },
             classifier: ClassifierKind::None,
+            classifier_model: ClassifierModel::default(),
             max_detections: 0,
             limits: Limits::default(),
         };
@@ -372,6 +458,14 @@ impl NodeConfig {
             "cascade.min_height" => next.cascade.params.min_size.1 = count(65535)? as u32,
             "cascade.max_width" => next.cascade.params.max_size.0 = count(65535)? as u32,
             "cascade.max_height" => next.cascade.params.max_size.1 = count(65535)? as u32,
+            "onnx.model" => next.onnx.model = text()?.to_string(),
+            "onnx.labels" => next.onnx.labels = text()?.to_string(),
+            "onnx.input_size" => next.onnx.config.input_size = count(4096)? as u32,
+            "onnx.confidence" => next.onnx.config.confidence = double()? as f32,
+            "onnx.iou" => next.onnx.config.iou = double()? as f32,
+            "classifier.model" => next.classifier_model.model = text()?.to_string(),
+            "classifier.labels" => next.classifier_model.labels = text()?.to_string(),
+            "classifier.input_size" => next.classifier_model.input_size = count(4096)? as u32,
             "classifier" => next.classifier = parse(text()?)?,
             "max_detections" => next.max_detections = count(u32_max)? as usize,
             "max_width" => next.limits.max_width = count(u32_max)? as u32,
@@ -381,11 +475,22 @@ impl NodeConfig {
         }
         next.blobs.validate()?;
         next.cascade.params.validate()?;
-        if next.detector == DetectorKind::Cascade && next.cascade.model.is_empty() {
-            return Err(ConfigError::invalid(
-                name,
-                "detector cascade needs cascade.model (an OpenCV cascade XML file)",
-            ));
+        let missing = match (next.detector, next.classifier) {
+            (DetectorKind::Cascade, _) if next.cascade.model.is_empty() => {
+                Some("detector cascade needs cascade.model (an OpenCV cascade XML file)")
+            }
+            (DetectorKind::Onnx, _) if next.onnx.model.is_empty() => {
+                Some("detector onnx needs onnx.model (an ONNX file)")
+            }
+            (_, ClassifierKind::Cascade | ClassifierKind::Onnx)
+                if next.classifier_model.model.is_empty() =>
+            {
+                Some("classifier cascade or onnx needs classifier.model")
+            }
+            _ => None,
+        };
+        if let Some(reason) = missing {
+            return Err(ConfigError::invalid(name, reason));
         }
         *self = next;
         Ok(())

@@ -93,7 +93,12 @@ mod tests {
 
     #[test]
     fn merges_neighbours_and_drops_weak_and_nested_groups() {
-        let face = [(100, 100, 50, 50), (102, 99, 50, 50), (98, 101, 52, 52), (101, 100, 48, 48)];
+        let face = [
+            (100, 100, 50, 50),
+            (102, 99, 50, 50),
+            (98, 101, 52, 52),
+            (101, 100, 48, 48),
+        ];
         let lone = [(300, 300, 40, 40)];
         let nested = [(110, 110, 20, 20), (111, 110, 20, 20)];
         let all: Vec<Rect> = face.iter().chain(&lone).chain(&nested).copied().collect();

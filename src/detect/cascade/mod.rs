@@ -93,6 +93,15 @@ struct Stump {
     right: f32,
 }
 
+/// A Haar stump with its feature's offsets inline: one load less per feature.
+#[derive(Debug, Clone, Copy)]
+struct HaarStump {
+    feature: HaarOffsets,
+    threshold: f32,
+    left: f32,
+    right: f32,
+}
+
 /// A cascade laid out for evaluation on integral images of one stride.
 struct Evaluator<'a> {
     cascade: &'a Cascade,
@@ -105,7 +114,11 @@ struct Evaluator<'a> {
     norm_area: f64,
     /// Every stump of every stage, in order, when the cascade is made of stumps.
     stumps: Vec<Stump>,
+    haar_stumps: Vec<HaarStump>,
     subsets: Vec<[u32; 8]>,
+    /// One more than the largest offset from a window origin that any feature reads;
+    /// every window scanned has this many values from its origin in the buffers.
+    span: usize,
 }
 
 /// Offsets of the corners of upright rectangle `(x, y, w, h)`: top-left, top-right,
@@ -126,7 +139,9 @@ impl<'a> Evaluator<'a> {
             norm: upright(1, 1, ww - 2, wh - 2, stride),
             norm_area: f64::from((ww - 2) * (wh - 2)),
             stumps: Vec::new(),
+            haar_stumps: Vec::new(),
             subsets: Vec::new(),
+            span: 0,
         };
         match &cascade.features {
             Features::Haar(features) => {
@@ -147,7 +162,12 @@ impl<'a> Evaluator<'a> {
                                 let at = |x: i32, y: i32| {
                                     tilted_offset + y as usize * stride + x as usize
                                 };
-                                [at(x, y), at(x - h, y + h), at(x + w, y + w), at(x + w - h, y + w + h)]
+                                [
+                                    at(x, y),
+                                    at(x - h, y + h),
+                                    at(x + w, y + w),
+                                    at(x + w - h, y + w + h),
+                                ]
                             } else {
                                 upright(x, y, w, h, stride)
                             };
@@ -183,21 +203,39 @@ impl<'a> Evaluator<'a> {
                 });
                 evaluator.subsets.extend(tree.subsets.first());
             }
+            if !evaluator.haar.is_empty() {
+                evaluator.haar_stumps = evaluator
+                    .stumps
+                    .iter()
+                    .map(|s| HaarStump {
+                        feature: evaluator.haar[s.feature as usize],
+                        threshold: s.threshold,
+                        left: s.left,
+                        right: s.right,
+                    })
+                    .collect();
+            }
         }
+        let offsets = evaluator.haar.iter().flat_map(|f| f.ofs.iter().flatten());
+        let offsets = offsets
+            .chain(evaluator.lbp.iter().flatten())
+            .chain(&evaluator.norm);
+        evaluator.span = offsets.max().map_or(0, |m| m + 1);
         evaluator
     }
 
-    /// Value of Haar feature `f` at window origin `p`, normalised by `norm`.
-    #[inline]
-    fn haar_value(&self, sums: &[i32], p: usize, f: usize, norm: f32) -> f32 {
-        let feature = &self.haar[f];
+    /// Value of Haar `feature` in the window whose values start `window`, normalised by
+    /// `norm`. The products and sums are in f32, in OpenCV's order, for its results.
+    #[inline(always)]
+    fn haar_value(window: &[i32], feature: &HaarOffsets, norm: f32) -> f32 {
         let rect = |o: &[usize; 4]| {
-            sums[p + o[0]]
-                .wrapping_sub(sums[p + o[1]])
-                .wrapping_sub(sums[p + o[2]])
-                .wrapping_add(sums[p + o[3]]) as f32
+            window[o[0]]
+                .wrapping_sub(window[o[1]])
+                .wrapping_sub(window[o[2]])
+                .wrapping_add(window[o[3]]) as f32
         };
-        let mut value = feature.weight[0] * rect(&feature.ofs[0]) + feature.weight[1] * rect(&feature.ofs[1]);
+        let mut value =
+            feature.weight[0] * rect(&feature.ofs[0]) + feature.weight[1] * rect(&feature.ofs[1]);
         if feature.weight[2] != 0.0 {
             value += feature.weight[2] * rect(&feature.ofs[2]);
         }
@@ -207,13 +245,13 @@ impl<'a> Evaluator<'a> {
     /// LBP code (0..255) of feature `f` at window origin `p`: one bit per outer block,
     /// set when its sum is at least the centre block's.
     #[inline]
-    fn lbp_code(&self, sums: &[i32], p: usize, f: usize) -> usize {
+    fn lbp_code(&self, window: &[i32], f: usize) -> usize {
         let o = &self.lbp[f];
         let block = |a: usize, b: usize, c: usize, d: usize| {
-            sums[p + o[a]]
-                .wrapping_sub(sums[p + o[b]])
-                .wrapping_sub(sums[p + o[c]])
-                .wrapping_add(sums[p + o[d]])
+            window[o[a]]
+                .wrapping_sub(window[o[b]])
+                .wrapping_sub(window[o[c]])
+                .wrapping_add(window[o[d]])
         };
         let centre = block(5, 6, 9, 10);
         // Clockwise from the top-left block, most significant bit first.
@@ -236,19 +274,20 @@ impl<'a> Evaluator<'a> {
     /// rejects it (0 for the first), -1 when it is too flat to normalise.
     fn run_at(&self, layer: &Integral, x: usize, y: usize) -> i32 {
         let p = y * self.stride + x;
-        let sums = &layer.sums;
+        // Every offset is below `span`: one bounds check here instead of one per read.
+        let window = &layer.sums[p..p + self.span];
         let mut norm = 1.0f32;
         if !self.haar.is_empty() {
             let n = &self.norm;
-            let sum = sums[p + n[0]]
-                .wrapping_sub(sums[p + n[1]])
-                .wrapping_sub(sums[p + n[2]])
-                .wrapping_add(sums[p + n[3]]);
-            let sq = &layer.squares;
-            let squares = sq[p + n[0]]
-                .wrapping_sub(sq[p + n[1]])
-                .wrapping_sub(sq[p + n[2]])
-                .wrapping_add(sq[p + n[3]]);
+            let sum = window[n[0]]
+                .wrapping_sub(window[n[1]])
+                .wrapping_sub(window[n[2]])
+                .wrapping_add(window[n[3]]);
+            let sq = &layer.squares[p..];
+            let squares = sq[n[0]]
+                .wrapping_sub(sq[n[1]])
+                .wrapping_sub(sq[n[2]])
+                .wrapping_add(sq[n[3]]);
             let variance = self.norm_area * f64::from(squares) - f64::from(sum) * f64::from(sum);
             if variance <= 0.0 {
                 return -1;
@@ -262,19 +301,23 @@ impl<'a> Evaluator<'a> {
         if !self.stumps.is_empty() {
             let mut next = 0;
             for (si, stage) in stages.iter().enumerate() {
-                let stumps = &self.stumps[next..next + stage.trees.len()];
+                let range = next..next + stage.trees.len();
                 let mut total = 0.0f64;
                 if self.haar.is_empty() {
-                    let subsets = &self.subsets[next..next + stage.trees.len()];
-                    for (stump, subset) in stumps.iter().zip(subsets) {
-                        let c = self.lbp_code(sums, p, stump.feature as usize);
+                    let subsets = &self.subsets[range.clone()];
+                    for (stump, subset) in self.stumps[range].iter().zip(subsets) {
+                        let c = self.lbp_code(window, stump.feature as usize);
                         let left = subset[c >> 5] & (1 << (c & 31)) != 0;
                         total += f64::from(if left { stump.left } else { stump.right });
                     }
                 } else {
-                    for stump in stumps {
-                        let v = self.haar_value(sums, p, stump.feature as usize, norm);
-                        total += f64::from(if v < stump.threshold { stump.left } else { stump.right });
+                    for stump in &self.haar_stumps[range] {
+                        let v = Self::haar_value(window, &stump.feature, norm);
+                        total += f64::from(if v < stump.threshold {
+                            stump.left
+                        } else {
+                            stump.right
+                        });
                     }
                 }
                 if total < f64::from(stage.threshold) {
@@ -291,10 +334,11 @@ impl<'a> Evaluator<'a> {
                 loop {
                     let node = &tree.nodes[idx as usize];
                     let left = if self.haar.is_empty() {
-                        let c = self.lbp_code(sums, p, node.feature as usize);
+                        let c = self.lbp_code(window, node.feature as usize);
                         tree.subsets[idx as usize][c >> 5] & (1 << (c & 31)) != 0
                     } else {
-                        self.haar_value(sums, p, node.feature as usize, norm) < node.threshold
+                        let feature = &self.haar[node.feature as usize];
+                        Self::haar_value(window, feature, norm) < node.threshold
                     };
                     idx = if left { node.left } else { node.right };
                     if idx <= 0 {
@@ -324,22 +368,36 @@ impl CascadeDetector {
     /// the file's name less `haarcascade_`/`lbpcascade_` (`frontalface_default`).
     pub fn load(path: &Path, params: CascadeParams, label: &str) -> Result<Self> {
         params.validate()?;
-        let cascade = Cascade::load(path)?;
+        Ok(Self::new(
+            Arc::new(Cascade::load(path)?),
+            params,
+            path,
+            label,
+        ))
+    }
+
+    /// A detector with an already loaded `cascade` from `path`; see [`Self::load`].
+    pub fn new(cascade: Arc<Cascade>, params: CascadeParams, path: &Path, label: &str) -> Self {
         let label = if label.is_empty() {
             default_label(path)
         } else {
             label.to_string()
         };
-        Ok(CascadeDetector {
-            cascade: Arc::new(cascade),
+        CascadeDetector {
+            cascade,
             params,
             label,
-        })
+        }
     }
 
     /// The model.
     pub fn cascade(&self) -> &Cascade {
         &self.cascade
+    }
+
+    /// The detection parameters.
+    pub fn params(&self) -> &CascadeParams {
+        &self.params
     }
 
     /// The label of the detections.
@@ -365,7 +423,10 @@ impl CascadeDetector {
 
 /// `haarcascade_frontalface_default.xml` -> `frontalface_default`.
 fn default_label(path: &Path) -> String {
-    let stem = path.file_stem().map(|s| s.to_string_lossy()).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy())
+        .unwrap_or_default();
     let stem = stem
         .strip_prefix("haarcascade_")
         .or_else(|| stem.strip_prefix("lbpcascade_"))
@@ -413,9 +474,9 @@ pub fn candidates(cascade: &Cascade, gray: &GrayImage, params: &CascadeParams) -
     // OpenCV scans each level in as many stripes of rows as the first level has
     // 32-window columns, each stripe rounded down to whole steps; rows past the last
     // stripe are never scanned. The same rows are scanned here, for the same boxes.
-    let stripes = scales
-        .first()
-        .map_or(1, |&s| (scaled(s).0 + 1).saturating_sub(ww).div_ceil(32).max(1));
+    let stripes = scales.first().map_or(1, |&s| {
+        (scaled(s).0 + 1).saturating_sub(ww).div_ceil(32).max(1)
+    });
     let per_scale: Vec<Vec<Rect>> = scales
         .into_par_iter()
         .map(|scale| {

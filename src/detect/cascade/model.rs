@@ -96,13 +96,17 @@ impl Cascade {
             .find(Node::is_element)
             .ok_or("the file holds no cascade")?;
         if cascade.attribute("type_id") == Some("opencv-haar-classifier") {
-            return Err("old-format Haar cascade (opencv-haar-classifier); only the format \
+            return Err(
+                "old-format Haar cascade (opencv-haar-classifier); only the format \
                         of opencv_traincascade is read"
-                .into());
+                    .into(),
+            );
         }
         let stage_type = text_of(cascade, "stageType")?;
         if stage_type.trim() != "BOOST" {
-            return Err(format!("stage type {stage_type:?} (only BOOST is supported)"));
+            return Err(format!(
+                "stage type {stage_type:?} (only BOOST is supported)"
+            ));
         }
         let window = (
             positive(number(cascade, "width")?, "width")?,
@@ -113,12 +117,16 @@ impl Cascade {
             .unwrap_or(0);
         let features_node = child(cascade, "features")?;
         let features = match text_of(cascade, "featureType")?.trim() {
-            "HAAR" if categories == 0 => {
-                Features::Haar(items(features_node).map(haar_feature).collect::<Result<_, _>>()?)
-            }
-            "LBP" if categories == 256 => {
-                Features::Lbp(items(features_node).map(lbp_feature).collect::<Result<_, _>>()?)
-            }
+            "HAAR" if categories == 0 => Features::Haar(
+                items(features_node)
+                    .map(haar_feature)
+                    .collect::<Result<_, _>>()?,
+            ),
+            "LBP" if categories == 256 => Features::Lbp(
+                items(features_node)
+                    .map(lbp_feature)
+                    .collect::<Result<_, _>>()?,
+            ),
             other => {
                 return Err(format!(
                     "feature type {other:?} with {categories} categories (supported: HAAR \
@@ -204,7 +212,9 @@ impl Cascade {
                 let nodes = tree.nodes.len() as i32;
                 for node in &tree.nodes {
                     let child_ok = |c: i32| (c > 0 && c < nodes) || (c <= 0 && -c <= nodes);
-                    if node.feature as usize >= count || !child_ok(node.left) || !child_ok(node.right)
+                    if node.feature as usize >= count
+                        || !child_ok(node.left)
+                        || !child_ok(node.right)
                     {
                         return Err(format!(
                             "stage {s}, tree {t}: a node refers to a feature or child that \
@@ -252,7 +262,10 @@ fn numbers<T: std::str::FromStr>(node: Node<'_, '_>) -> Result<Vec<T>, String> {
     node.text()
         .unwrap_or("")
         .split_whitespace()
-        .map(|word| word.parse().map_err(|_| format!("{word:?} is not a number")))
+        .map(|word| {
+            word.parse()
+                .map_err(|_| format!("{word:?} is not a number"))
+        })
         .collect()
 }
 
@@ -260,7 +273,10 @@ fn haar_feature(node: Node<'_, '_>) -> Result<HaarFeature, String> {
     let mut rects = [(0, 0, 0, 0, 0.0f32); 3];
     let given: Vec<_> = items(child(node, "rects")?).collect();
     if given.is_empty() || given.len() > 3 {
-        return Err(format!("a Haar feature has {} rectangles (1..3)", given.len()));
+        return Err(format!(
+            "a Haar feature has {} rectangles (1..3)",
+            given.len()
+        ));
     }
     for (slot, rect) in rects.iter_mut().zip(given) {
         let v: Vec<f64> = numbers(rect)?;
@@ -320,7 +336,10 @@ fn tree(node: Node<'_, '_>, categorical: bool) -> Result<Tree, String> {
             leaves.len()
         ));
     }
-    let int = |w: &str| w.parse::<i64>().map_err(|_| format!("{w:?} is not an integer"));
+    let int = |w: &str| {
+        w.parse::<i64>()
+            .map_err(|_| format!("{w:?} is not an integer"))
+    };
     let mut nodes = Vec::new();
     let mut subsets = Vec::new();
     for chunk in words.chunks(step) {

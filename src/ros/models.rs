@@ -1,0 +1,165 @@
+//! The core pipeline a [`NodeConfig`] describes, with each model file loaded once: a
+//! change of a knob (threshold, scale factor) rebuilds the pipeline around the loaded
+//! models at once; only a change of model file loads (in the background, see
+//! [`crate::ros::node`]).
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use crate::classify::cascade::CascadeAttribute;
+use crate::classify::color::DominantColor;
+use crate::classify::onnx::OnnxClassifier;
+use crate::classify::{Classifier, ClassifierKind};
+use crate::detect::blobs::Blobs;
+use crate::detect::cascade::{Cascade, CascadeDetector, CascadeParams};
+use crate::detect::onnx::OnnxDetector;
+use crate::detect::{Detector, DetectorKind};
+use crate::error::Result;
+use crate::onnx_model::OnnxModel;
+use crate::pipeline::Pipeline;
+use crate::ros::params::NodeConfig;
+
+/// Loaded models by what they were loaded from (`cascade:<path>`,
+/// `onnx:<path>:<size>:<fallback>`). Only those the current pipeline uses are kept.
+#[derive(Default)]
+pub struct ModelCache {
+    models: Mutex<HashMap<String, Arc<dyn Any + Send + Sync>>>,
+}
+
+/// What a configuration needs loaded: cache key and loader.
+enum Need<'a> {
+    Cascade(&'a str),
+    Onnx(&'a str, u32, u32),
+}
+
+impl Need<'_> {
+    fn key(&self) -> String {
+        match self {
+            Need::Cascade(path) => format!("cascade:{path}"),
+            Need::Onnx(path, size, fallback) => format!("onnx:{path}:{size}:{fallback}"),
+        }
+    }
+}
+
+fn needs(config: &NodeConfig) -> Vec<Need<'_>> {
+    let mut needs = Vec::new();
+    match config.detector {
+        DetectorKind::Blobs => {}
+        DetectorKind::Cascade => needs.push(Need::Cascade(&config.cascade.model)),
+        DetectorKind::Onnx => needs.push(Need::Onnx(
+            &config.onnx.model,
+            config.onnx.config.input_size,
+            640,
+        )),
+    }
+    let model = &config.classifier_model;
+    match config.classifier {
+        ClassifierKind::None | ClassifierKind::Color => {}
+        ClassifierKind::Cascade => needs.push(Need::Cascade(&model.model)),
+        ClassifierKind::Onnx => needs.push(Need::Onnx(&model.model, model.input_size, 224)),
+    }
+    needs
+}
+
+fn optional(path: &str) -> Option<&Path> {
+    (!path.is_empty()).then(|| Path::new(path))
+}
+
+impl ModelCache {
+    /// Whether every model `config` uses is loaded already.
+    pub fn has_models_for(&self, config: &NodeConfig) -> bool {
+        let models = self.models.lock().unwrap_or_else(|e| e.into_inner());
+        needs(config).iter().all(|n| models.contains_key(&n.key()))
+    }
+
+    fn get<T: Any + Send + Sync>(&self, need: &Need<'_>) -> Result<Arc<T>> {
+        let key = need.key();
+        let cached = self
+            .models
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned();
+        let model: Arc<dyn Any + Send + Sync> = match cached {
+            Some(model) => model,
+            // Loaded without the lock held: loading can take a while.
+            None => match *need {
+                Need::Cascade(path) => Arc::new(Cascade::load(Path::new(path))?),
+                Need::Onnx(path, size, fallback) => {
+                    Arc::new(OnnxModel::load(Path::new(path), size, fallback)?)
+                }
+            },
+        };
+        self.models
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, Arc::clone(&model));
+        Ok(model
+            .downcast::<T>()
+            .expect("each key prefix holds one model type"))
+    }
+
+    /// Forgets the models `config` does not use.
+    pub fn keep_only(&self, config: &NodeConfig) {
+        let keys: Vec<String> = needs(config).iter().map(Need::key).collect();
+        self.models
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|key, _| keys.contains(key));
+    }
+
+    /// The pipeline `config` describes, loading the models it needs that are not loaded.
+    pub fn pipeline(&self, config: &NodeConfig) -> Result<Pipeline> {
+        let detector: Box<dyn Detector> = match config.detector {
+            DetectorKind::Blobs => Box::new(Blobs::new(config.blobs)?),
+            DetectorKind::Cascade => {
+                let path = &config.cascade.model;
+                Box::new(CascadeDetector::new(
+                    self.get(&Need::Cascade(path))?,
+                    config.cascade.params,
+                    Path::new(path),
+                    &config.cascade.label,
+                ))
+            }
+            DetectorKind::Onnx => {
+                let onnx = &config.onnx;
+                let need = Need::Onnx(&onnx.model, onnx.config.input_size, 640);
+                Box::new(OnnxDetector::new(
+                    self.get(&need)?,
+                    Path::new(&onnx.model),
+                    optional(&onnx.labels),
+                    onnx.config.clone(),
+                )?)
+            }
+        };
+        let model = &config.classifier_model;
+        let classifier: Option<Box<dyn Classifier>> = match config.classifier {
+            ClassifierKind::None => None,
+            ClassifierKind::Color => Some(Box::new(DominantColor::default())),
+            ClassifierKind::Cascade => Some(Box::new(CascadeAttribute {
+                detector: CascadeDetector::new(
+                    self.get(&Need::Cascade(&model.model))?,
+                    CascadeParams::DEFAULT,
+                    Path::new(&model.model),
+                    "",
+                ),
+            })),
+            ClassifierKind::Onnx => {
+                let need = Need::Onnx(&model.model, model.input_size, 224);
+                Some(Box::new(OnnxClassifier::new(
+                    self.get(&need)?,
+                    Path::new(&model.model),
+                    optional(&model.labels),
+                )?))
+            }
+        };
+        Ok(Pipeline {
+            limits: config.limits,
+            detector,
+            classifier,
+            max_detections: config.max_detections,
+        })
+    }
+}

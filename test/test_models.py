@@ -1,0 +1,204 @@
+"""vision_node with real models over DDS: the cascade detector on real photos, ONNX
+detectors and classifiers built by the tests, cascade and ONNX second stages, and
+models swapped while frames flow."""
+import subprocess
+
+import cv2
+import numpy as np
+import pytest
+import skimage.data
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rust_vision.msg import DetectionArray
+from sensor_msgs.msg import CompressedImage, Image
+
+import onnx_models
+from conftest import (collect, image_msg, installed, publish_all, rclpy_node,  # noqa: F401
+                      ros_only_env, rust_process, set_parameter, spin_until, spin_until_time,
+                      vision_node)
+
+FACES = cv2.data.haarcascades + 'haarcascade_frontalface_default.xml'
+EYES = cv2.data.haarcascades + 'haarcascade_eye.xml'
+ASTRONAUT_FACE = (177, 66, 95, 95)  # where cv2.CascadeClassifier finds it
+BATCH = ('-p', 'qos:=reliable', '-p', 'overflow:=all')
+
+
+def iou(a, b):
+    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    inter = max(w, 0) * max(h, 0)
+    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
+
+
+def box(d):
+    return (d.x, d.y, d.width, d.height)
+
+
+def frames(node, images, encoding='rgb8'):
+    return [image_msg(rgb, encoding, f'frame{i}', node.get_clock().now().to_msg())
+            for i, rgb in enumerate(images)]
+
+
+def jpeg(rgb, frame_id):
+    msg = CompressedImage(format='jpeg')
+    msg.data = cv2.imencode('.jpg', cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
+                            [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes()
+    msg.header.frame_id = frame_id
+    return msg
+
+
+def run(rclpy_node, collect, namespace, messages, msg_type=None, topic='image'):
+    results = collect(DetectionArray, f'/{namespace}/detections')
+    warmup = jpeg(np.zeros((8, 8, 3), np.uint8), 'warmup') if msg_type else None
+    publish_all(rclpy_node, f'/{namespace}/{topic}', messages, results, msg_type=msg_type,
+                warmup=warmup)
+    spin_until(rclpy_node, lambda: len(results.messages) >= len(messages), timeout=60)
+    spin_until_time(rclpy_node, 0.3)
+    assert [m.header.frame_id for m in results.messages] == \
+        [m.header.frame_id for m in messages]
+    return results.messages
+
+
+def test_cascade_finds_the_astronauts_face_raw_and_jpeg(vision_node, rclpy_node, collect):
+    vision_node('-r', '__ns:=/faces', *BATCH, '-p', 'transport:=both',
+                '-p', 'detector:=cascade', '-p', f'cascade.model:={FACES}',
+                '-p', 'cascade.min_neighbors:=5', '-p', 'cascade.label:=face')
+    astronaut = skimage.data.astronaut()
+    [raw] = run(rclpy_node, collect, 'faces', frames(rclpy_node, [astronaut]))
+    [compressed] = run(rclpy_node, collect, 'faces', [jpeg(astronaut, 'frame0')],
+                       CompressedImage, 'image/compressed')
+    for result in (raw, compressed):
+        [face] = result.detections
+        assert face.label == 'face' and 0.5 < face.score < 1
+        assert iou(box(face), ASTRONAUT_FACE) >= 0.9, box(face)
+
+
+def test_cascade_classifier_finds_eyes_in_the_face(vision_node, rclpy_node, collect):
+    vision_node('-r', '__ns:=/eyes', *BATCH, '-p', 'detector:=cascade',
+                '-p', f'cascade.model:={FACES}', '-p', 'cascade.min_neighbors:=5',
+                '-p', 'classifier:=cascade', '-p', f'classifier.model:={EYES}')
+    [result] = run(rclpy_node, collect, 'eyes', frames(rclpy_node, [skimage.data.astronaut()]))
+    [face] = result.detections
+    assert face.label == 'frontalface_default'
+    assert face.classification_label == 'eye' and face.classification_score > 0.5
+
+
+@pytest.mark.parametrize('layout,labels', [('v8', 'file'), ('v5', 'metadata')])
+def test_onnx_detector_end_to_end(vision_node, rclpy_node, collect, tmp_path, layout, labels):
+    names = onnx_models.NAMES
+    model = onnx_models.yolo(tmp_path / f'yolo_{layout}.onnx', layout,
+                             names=names if labels == 'metadata' else None)
+    args = ['-p', f'onnx.model:={model}']
+    if labels == 'file':
+        (tmp_path / 'labels.txt').write_text('\n'.join(names) + '\n')
+        args += ['-p', f'onnx.labels:={tmp_path / "labels.txt"}']
+    ns = f'yolo_{layout}'
+    vision_node('-r', f'__ns:=/{ns}', *BATCH, '-p', 'detector:=onnx', *args)
+    colour = (230, 200, 200)
+    image = np.full((480, 640, 3), colour, np.uint8)
+    [result] = run(rclpy_node, collect, ns, frames(rclpy_node, [image]))
+    want = onnx_models.expected_detections(640, 480, colour, layout)
+    assert len(want) == 3  # box 1 suppressed by box 0, box 2 of another class kept
+    got = result.detections
+    assert [(d.class_id, d.label) for d in got] == [(c, names[c]) for c, *_ in want]
+    for d, (_, score, truth, objectness) in zip(got, want):
+        assert d.score == pytest.approx(score, abs=2e-3)
+        assert d.objectness == pytest.approx(objectness, abs=2e-3)
+        assert np.allclose(box(d), truth, atol=0.05), (box(d), truth)
+
+    # A knob changes at runtime without reloading: a higher confidence drops box 3.
+    set_parameter(rclpy_node, f'/{ns}/vision_node', 'onnx.confidence', 0.5)
+    [result] = run(rclpy_node, collect, ns, frames(rclpy_node, [image]))
+    assert len(result.detections) == len(onnx_models.expected_detections(
+        640, 480, colour, layout, confidence=0.5)) == 2
+
+
+def test_onnx_classifier_names_the_dominant_channel(vision_node, rclpy_node, collect,
+                                                     tmp_path):
+    model = onnx_models.classifier(tmp_path / 'classes.onnx', names=onnx_models.NAMES)
+    vision_node('-r', '__ns:=/cls', *BATCH, '-p', 'classifier:=onnx',
+                '-p', f'classifier.model:={model}')
+    image = np.zeros((240, 320, 3), np.uint8)
+    image[20:100, 20:120] = (220, 30, 30)
+    image[130:220, 180:300] = (20, 40, 210)
+    [result] = run(rclpy_node, collect, 'cls', frames(rclpy_node, [image]))
+    got = sorted((d.x, d.classification_label, d.classification_score)
+                 for d in result.detections)
+    assert [g[1] for g in got] == ['red', 'blue']
+    red = onnx_models.softmax([10 * c / 255 for c in (220, 30, 30)])[0]
+    assert got[0][2] == pytest.approx(red, abs=1e-3)
+
+
+@pytest.mark.parametrize('args,reason', [
+    (('-p', 'detector:=onnx', '-p', 'onnx.model:=/nonexistent/yolo.onnx'), 'no such file'),
+    (('-p', 'detector:=onnx', '-p', 'onnx.model:={wrong}'), 'is neither YOLOv5'),
+    (('-p', 'detector:=onnx', '-p', 'onnx.model:={garbage}'), 'not an ONNX model'),
+    (('-p', 'detector:=cascade', '-p', 'cascade.model:={garbage}'), 'not XML'),
+    (('-p', 'detector:=cascade'), 'needs cascade.model'),
+    (('-p', 'classifier:=onnx', '-p', 'classifier.model:={wrong_yolo}'),
+     'is not 1 x classes'),
+])
+def test_bad_models_stop_the_node_at_start_up(tmp_path, args, reason):
+    files = {'wrong': onnx_models.wrong_shape(tmp_path / 'wrong.onnx'),
+             'wrong_yolo': onnx_models.yolo(tmp_path / 'yolo.onnx'),
+             'garbage': tmp_path / 'garbage.bin'}
+    files['garbage'].write_bytes(b'\x00\x01 not a model')
+    args = [a.format(**files) for a in args]
+    done = subprocess.run([str(installed('vision_node')), '--ros-args', *args],
+                          env=ros_only_env(), capture_output=True, text=True, timeout=60)
+    printed = done.stdout + done.stderr
+    assert done.returncode == 2, printed
+    assert reason in printed and 'panicked' not in printed, printed
+
+
+def test_models_swap_at_runtime_while_frames_flow(vision_node, rclpy_node, collect,
+                                                  tmp_path):
+    """The new model loads in the background: no frame waits for it, none is lost, the
+    results switch to it once loaded, and a model that fails to load leaves the running
+    one in place, with the reason logged and in the diagnostics."""
+    from diagnostic_msgs.msg import DiagnosticArray
+    from rcl_interfaces.msg import Log
+    node = vision_node('-r', '__ns:=/swap', *BATCH)
+    results = collect(DetectionArray, '/swap/detections')
+    diagnostics = collect(DiagnosticArray, '/diagnostics')
+    logs = collect(Log, '/rosout', QoSProfile(depth=1000,
+                                              reliability=ReliabilityPolicy.RELIABLE))
+    astronaut = skimage.data.astronaut()
+    publisher = rclpy_node.create_publisher(
+        Image, '/swap/image', QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE))
+    sent = []
+
+    def stream(seconds):
+        end = len(sent) + int(seconds * 10)
+        while len(sent) < end:
+            msg = image_msg(astronaut, 'rgb8', f'f{len(sent)}',
+                            rclpy_node.get_clock().now().to_msg())
+            publisher.publish(msg)
+            sent.append(msg.header.frame_id)
+            spin_until_time(rclpy_node, 0.1)
+
+    spin_until(rclpy_node, lambda: publisher.get_subscription_count() > 0)
+    stream(1.0)
+    spin_until(rclpy_node, lambda: len(results.messages) == len(sent))  # blobs ran
+    set_parameter(rclpy_node, '/swap/vision_node', 'cascade.model', FACES)
+    set_parameter(rclpy_node, '/swap/vision_node', 'detector', 'cascade')
+    stream(3.0)
+    spin_until(rclpy_node, lambda: any(
+        d.label == 'frontalface_default' for m in results.messages for d in m.detections))
+    # A broken model: accepted as a path, refused when loaded; the faces keep coming.
+    broken = tmp_path / 'broken.xml'
+    broken.write_text('<opencv_storage><cascade/></opencv_storage>')
+    set_parameter(rclpy_node, '/swap/vision_node', 'cascade.model', str(broken))
+    stream(2.0)
+    publisher.wait_for_all_acked()
+    spin_until(rclpy_node, lambda: len(results.messages) >= len(sent), timeout=60)
+    assert [m.header.frame_id for m in results.messages] == sent
+    labels = [{d.label for d in m.detections} for m in results.messages]
+    first_face = next(i for i, s in enumerate(labels) if 'frontalface_default' in s)
+    assert 'blob' in set().union(*labels[:first_face]), 'blobs ran before the swap'
+    assert all('frontalface_default' in s for s in labels[first_face:]), labels
+    spin_until(rclpy_node, lambda: any(
+        kv.key == 'model error' for m in diagnostics.messages for s in m.status
+        for kv in s.values))
+    text = ' '.join(m.msg for m in logs.messages)
+    assert 'cascade.model not applied' in text and 'broken.xml' in text, text
+    assert node.proc.poll() is None
