@@ -12,9 +12,8 @@ from rust_vision.msg import DetectionArray
 from sensor_msgs.msg import CompressedImage, Image
 
 import onnx_models
-from conftest import (collect, image_msg, installed, publish_all, rclpy_node,  # noqa: F401
-                      ros_only_env, rust_process, set_parameter, spin_until, spin_until_time,
-                      vision_node)
+from conftest import (image_msg, installed, publish_all, ros_only_env, set_parameter,
+                      spin_until, spin_until_time)
 
 FACES = cv2.data.haarcascades + 'haarcascade_frontalface_default.xml'
 EYES = cv2.data.haarcascades + 'haarcascade_eye.xml'
@@ -112,8 +111,8 @@ def test_onnx_detector_end_to_end(vision_node, rclpy_node, collect, tmp_path, la
         640, 480, colour, layout, confidence=0.5)) == 2
 
 
-def test_onnx_classifier_names_the_dominant_channel(vision_node, rclpy_node, collect,
-                                                     tmp_path):
+def test_onnx_classifier_names_the_dominant_channel(
+        vision_node, rclpy_node, collect, tmp_path):
     model = onnx_models.classifier(tmp_path / 'classes.onnx', names=onnx_models.NAMES)
     vision_node('-r', '__ns:=/cls', *BATCH, '-p', 'classifier:=onnx',
                 '-p', f'classifier.model:={model}')

@@ -44,14 +44,13 @@ pub fn group_rectangles(rects: &[Rect], min_neighbors: u32, eps: f64) -> Vec<(Re
     // Class sums, indexed by the class's first window.
     let mut class_of = vec![usize::MAX; n];
     let mut classes: Vec<([i64; 4], u32)> = Vec::new();
-    for i in 0..n {
+    for (i, r) in rects.iter().enumerate() {
         let root = find(&mut parent, i);
         if class_of[root] == usize::MAX {
             class_of[root] = classes.len();
             classes.push(([0; 4], 0));
         }
         let (sum, count) = &mut classes[class_of[root]];
-        let r = rects[i];
         for (s, v) in sum.iter_mut().zip([r.0, r.1, r.2, r.3]) {
             *s += i64::from(v);
         }

@@ -488,7 +488,7 @@ pub fn candidates(cascade: &Cascade, gray: &GrayImage, params: &CascadeParams) -
             // needs its full size plus one inside it.
             let (cols, rows) = ((sw + 1).saturating_sub(ww), (sh + 1).saturating_sub(wh));
             let step = if scale >= 2.0 { 1 } else { 2 };
-            let stripe = ((rows / step + stripes - 1) / stripes).max(1) * step;
+            let stripe = (rows / step).div_ceil(stripes).max(1) * step;
             let rows = rows.min(stripes * stripe);
             let win = (
                 (ww as f32 * scale).round_ties_even() as i32,

@@ -1,0 +1,68 @@
+//! Detectors and classifiers of the core on 640x480 and 1920x1080 frames: the cascade's
+//! building blocks (grey conversion, pyramid resize), whole cascade detection on one
+//! thread and on the pool, and the colour classifier.
+//!
+//! The cascade needs a model: `RUST_VISION_CASCADE=<path to
+//! haarcascade_frontalface_default.xml> cargo bench --bench models` (the path is
+//! `python3 -c "import cv2; print(cv2.data.haarcascades)"`); without it those
+//! benchmarks are skipped. tools/bench_models_vs_opencv.py compares with OpenCV.
+
+use std::path::PathBuf;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use image::RgbImage;
+use rust_vision::classify::color::DominantColor;
+use rust_vision::detect::cascade::{resample, CascadeDetector, CascadeParams};
+use rust_vision::{BoundingBox, Classifier};
+
+/// A textured frame: gradients and an xor pattern, as the decode benches use.
+fn frame(width: u32, height: u32) -> RgbImage {
+    RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x / 8) as u8, (y / 5) as u8, (x ^ y) as u8])
+    })
+}
+
+fn models(c: &mut Criterion) {
+    let mut group = c.benchmark_group("models");
+    group.sample_size(10);
+    let cascade = std::env::var_os("RUST_VISION_CASCADE")
+        .map(PathBuf::from)
+        .map(|path| CascadeDetector::load(&path, CascadeParams::DEFAULT, "face").expect("model"));
+    let single = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    for (width, height) in [(640, 480), (1920, 1080)] {
+        let rgb = frame(width, height);
+        let gray = resample::to_gray(&rgb);
+        let size = format!("{width}x{height}");
+        group.bench_function(format!("grey {size}"), |b| {
+            b.iter(|| resample::to_gray(&rgb))
+        });
+        group.bench_function(format!("resize 1/1.1 {size}"), |b| {
+            b.iter(|| resample::resize_linear(&gray, width * 10 / 11, height * 10 / 11))
+        });
+        let bbox = BoundingBox {
+            x: 0.0,
+            y: 0.0,
+            width: width as f32,
+            height: height as f32,
+        };
+        let colour = DominantColor::default();
+        group.bench_function(format!("colour classifier {size}"), |b| {
+            b.iter(|| colour.classify(&rgb, &bbox).unwrap())
+        });
+        if let Some(detector) = &cascade {
+            group.bench_function(format!("cascade one thread {size}"), |b| {
+                b.iter(|| single.install(|| detector.detect_gray(&gray)))
+            });
+            group.bench_function(format!("cascade pool {size}"), |b| {
+                b.iter(|| detector.detect_gray(&gray))
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, models);
+criterion_main!(benches);
