@@ -145,13 +145,14 @@ def main():
         crop = frame(640, 480)
         cv2.setNumThreads(1)
         theirs = best(args.repeats * 3, lambda: hue_histogram(crop))
-        ours = float(subprocess.run(
-            [str(target / 'time_models'), '--repeats', str(args.repeats * 3), 'color',
-             str(Path(tmp) / '640x480.png')], check=True, capture_output=True,
-            text=True).stdout)
-        print('\ncolour classifier on a 640x480 box, one thread each')
-        print(f'OpenCV + numpy {theirs:.2f} ms, rust_vision {ours:.2f} ms, '
-              f'ratio {ours / theirs:.2f}x')
+        print('\ncolour classifier on a 640x480 box (OpenCV + numpy: one thread)')
+        for threads in (1, os.cpu_count()):
+            ours = float(subprocess.run(
+                [str(target / 'time_models'), '--repeats', str(args.repeats * 3), 'color',
+                 str(Path(tmp) / '640x480.png')], check=True, capture_output=True,
+                text=True, env={**os.environ, 'RAYON_NUM_THREADS': str(threads)}).stdout)
+            print(f'OpenCV + numpy {theirs:.2f} ms, rust_vision on {threads} thread(s) '
+                  f'{ours:.2f} ms, ratio {ours / theirs:.2f}x')
     return 0
 
 

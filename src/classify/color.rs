@@ -1,6 +1,7 @@
 //! `color`: the dominant colour name of a box, from the hue histogram of its pixels.
 
 use image::RgbImage;
+use rayon::prelude::*;
 
 use super::{Classification, Classifier};
 use crate::detect::BoundingBox;
@@ -26,6 +27,9 @@ const NAMES: [&str; 11] = [
     "red", "orange", "yellow", "green", "cyan", "blue", "purple", "magenta", "white", "gray",
     "black",
 ];
+
+/// Boxes of at least this many pixels are counted on several threads.
+const PARALLEL_PIXELS: usize = 1 << 16;
 
 /// Hue ranges (degrees, upper bound exclusive) and their colours; red wraps around 0.
 const HUES: &[(f32, Colour)] = &[
@@ -85,7 +89,13 @@ impl DominantColor {
             };
         }
         let sector = if max == r {
-            ((g - b) / chroma).rem_euclid(6.0)
+            // In -1..=1: adding 6 to the negative ones is rem_euclid(6) without fmod.
+            let s = (g - b) / chroma;
+            if s < 0.0 {
+                s + 6.0
+            } else {
+                s
+            }
         } else if max == g {
             (b - r) / chroma + 2.0
         } else {
@@ -107,12 +117,28 @@ impl Classifier for DominantColor {
         let Some((x0, y0, w, h)) = super::pixel_rect(image, bbox) else {
             return Ok(None);
         };
-        let mut votes = [0u64; NAMES.len()];
-        for y in y0..y0 + h {
-            for x in x0..x0 + w {
-                votes[self.colour(image.get_pixel(x, y).0) as usize] += 1;
+        let stride = image.width() as usize * 3;
+        let (x0, w) = (x0 as usize * 3, w as usize * 3);
+        let count_row = |mut votes: [u64; NAMES.len()], y: u32| {
+            let start = y as usize * stride + x0;
+            for p in image.as_raw()[start..start + w].chunks_exact(3) {
+                votes[self.colour([p[0], p[1], p[2]]) as usize] += 1;
             }
-        }
+            votes
+        };
+        let add = |mut a: [u64; NAMES.len()], b: [u64; NAMES.len()]| {
+            a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
+            a
+        };
+        // Large boxes are counted by rows across rayon's pool.
+        let votes = if w / 3 * h as usize >= PARALLEL_PIXELS {
+            (y0..y0 + h)
+                .into_par_iter()
+                .fold(|| [0; NAMES.len()], count_row)
+                .reduce(|| [0; NAMES.len()], add)
+        } else {
+            (y0..y0 + h).fold([0; NAMES.len()], count_row)
+        };
         let total: u64 = votes.iter().sum();
         if total == 0 {
             return Ok(None);
