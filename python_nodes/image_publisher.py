@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
-"""Publish synthetic camera images (coloured shapes with known ground truth) as
-sensor_msgs/Image.
+"""Publish camera images as sensor_msgs/Image (or CompressedImage).
+
+Sources (--source): synthetic scenes of coloured shapes with known ground truth (the
+default), the real photos of skimage.data (`skimage`), a folder of images (natural sort
+order: 2.png before 10.png), a video file, or a camera device (`camera:0`). Finite
+sources show a progress bar; --loop repeats them.
 
 ROS arguments pass through: image_publisher --count 10 --ros-args -r image:=/cam/image
 """
@@ -9,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -23,6 +28,11 @@ from rclpy.executors import ExternalShutdownException  # noqa: E402
 from rclpy.qos import qos_profile_sensor_data, QoSProfile, ReliabilityPolicy  # noqa: E402
 from scenes import compress, ENCODINGS, encode, make_scene  # noqa: E402
 from sensor_msgs.msg import CompressedImage, Image  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+# The skimage.data photos, in the order published.
+PHOTOS = ('astronaut', 'chelsea', 'coffee', 'rocket', 'camera', 'immunohistochemistry')
+IMAGE_SUFFIXES = {'.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.ppm', '.pgm'}
 
 QOS = {
     'sensor_data': qos_profile_sensor_data,
@@ -47,8 +57,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument('--width', type=positive(int), default=640, help='pixels (640)')
     parser.add_argument('--height', type=positive(int), default=480, help='pixels (480)')
     parser.add_argument('--encoding', choices=ENCODINGS, default='rgb8', help='(rgb8)')
-    parser.add_argument('--rate', type=positive(float), default=10.0,
-                        help='frames per second (10)')
+    parser.add_argument('--source', default='synthetic',
+                        help='synthetic, skimage, a folder of images, a video file, or '
+                             'camera:<device number> (synthetic)')
+    parser.add_argument('--loop', action='store_true',
+                        help='start a finite source again at its end')
+    parser.add_argument('--rate', type=float, default=10.0,
+                        help='frames per second; 0 for as fast as possible (10)')
     parser.add_argument('--count', type=int, default=0,
                         help='frames to publish, then exit; 0 publishes until stopped (0)')
     parser.add_argument('--shapes', type=int, default=4, help='shapes per frame (4)')
@@ -70,9 +85,80 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument('--ground-truth', type=Path, metavar='FILE',
                         help='write one JSON line per frame: stamp, frame_id and shapes')
     args = parser.parse_args(argv)
+    if args.rate < 0:
+        parser.error(f'--rate must be >= 0, got {args.rate}')
     if args.encoding.startswith('yuv') and args.width % 2:
         parser.error(f'--encoding {args.encoding} packs pixels in pairs: --width must be even')
     return args
+
+
+def natural_key(path: Path):
+    """2.png before 10.png: digit runs compare as numbers."""
+    return [int(part) if part.isdigit() else part.lower()
+            for part in re.split(r'(\d+)', path.name)]
+
+
+def rgb_of(bgr):
+    import cv2
+    if bgr.ndim == 2:
+        return cv2.cvtColor(bgr, cv2.COLOR_GRAY2RGB)
+    return cv2.cvtColor(bgr, cv2.COLOR_BGRA2RGB if bgr.shape[2] == 4 else cv2.COLOR_BGR2RGB)
+
+
+def frames(args):
+    """(total frames or None, iterator of (rgb, ground-truth shapes or None))."""
+    import cv2
+    source = args.source
+    if source == 'synthetic':
+        rng = np.random.default_rng(args.seed)
+        total = args.count or None
+        return total, (make_scene(args.width, args.height, args.shapes, rng, args.noise)
+                       for _ in iter(int, 1))
+    if source == 'skimage':
+        import skimage.data
+        photos = [getattr(skimage.data, name)() for name in PHOTOS]
+        photos = [np.dstack([p] * 3) if p.ndim == 2 else p[..., :3] for p in photos]
+        return len(photos), ((p, None) for p in photos)
+    if source.startswith('camera:'):
+        capture = cv2.VideoCapture(int(source.split(':', 1)[1]))
+        if not capture.isOpened():
+            raise SystemExit(f'image_publisher: cannot open camera {source}')
+        return None, video(capture)
+    path = Path(source)
+    if path.is_dir():
+        files = sorted((f for f in path.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES),
+                       key=natural_key)
+        if not files:
+            raise SystemExit(f'image_publisher: no images in {path}')
+        return len(files), images(files)
+    if path.is_file():
+        capture = cv2.VideoCapture(str(path))
+        if not capture.isOpened():
+            raise SystemExit(f'image_publisher: cannot read video {path}')
+        total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
+        return total, video(capture)
+    raise SystemExit(f'image_publisher: --source {source}: no such file or folder '
+                     '(or synthetic, skimage, camera:N)')
+
+
+def images(files):
+    import cv2
+    for file in files:
+        bgr = cv2.imread(str(file), cv2.IMREAD_UNCHANGED)
+        if bgr is None:
+            print(f'image_publisher: skipping {file}: not an image', file=sys.stderr)
+            continue
+        if bgr.dtype != np.uint8:
+            bgr = (bgr >> 8).astype(np.uint8)
+        yield rgb_of(bgr), None
+
+
+def video(capture):
+    while True:
+        ok, bgr = capture.read()
+        if not ok:
+            return
+        yield rgb_of(bgr), None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     rclpy.init(args=argv)
     node = rclpy.create_node('image_publisher')
     truth = args.ground_truth.open('w') if args.ground_truth else None
-    sent, topic = 0, args.topic
+    sent, topic, size = 0, args.topic, (args.width, args.height)
     try:
         if args.compress == 'none':
             publisher = node.create_publisher(Image, args.topic, QOS[args.qos])
@@ -94,14 +180,25 @@ def main(argv: list[str] | None = None) -> int:
             rclpy.spin_once(node, timeout_sec=0.05)
         if publisher.get_subscription_count() == 0:
             node.get_logger().warn(f'no subscriber on {publisher.topic_name}; publishing anyway')
-        rng = np.random.default_rng(args.seed)
-        period = 1.0 / args.rate
+        total, source = frames(args)
+        limit = args.count or (None if args.loop else total)
+        progress = tqdm(total=limit, unit='frame', desc='image_publisher',
+                        disable=limit is None)
+        period = 1.0 / args.rate if args.rate else 0.0
         next_at = time.monotonic()
-        while args.count == 0 or sent < args.count:
-            rgb, shapes = make_scene(args.width, args.height, args.shapes, rng, args.noise)
+        size = (args.width, args.height)
+        while limit is None or sent < limit:
+            try:
+                rgb, shapes = next(source)
+            except StopIteration:
+                if not args.loop or sent == 0:
+                    break
+                total, source = frames(args)
+                continue
+            size = (rgb.shape[1], rgb.shape[0])
             if args.compress == 'none':
                 data, step = encode(rgb, args.encoding)
-                msg = Image(height=args.height, width=args.width, encoding=args.encoding,
+                msg = Image(height=size[1], width=size[0], encoding=args.encoding,
                             is_bigendian=0, step=step)
             else:
                 data = compress(rgb, args.compress, args.quality)
@@ -114,12 +211,15 @@ def main(argv: list[str] | None = None) -> int:
                 truth.write(json.dumps({
                     'index': sent,
                     'stamp': [msg.header.stamp.sec, msg.header.stamp.nanosec],
-                    'frame_id': args.frame_id, 'width': args.width, 'height': args.height,
-                    'encoding': args.encoding, 'shapes': [s.to_dict() for s in shapes],
+                    'frame_id': args.frame_id, 'width': size[0], 'height': size[1],
+                    'encoding': args.encoding,
+                    'shapes': [s.to_dict() for s in shapes] if shapes else [],
                 }) + '\n')
             sent += 1
+            progress.update()
             next_at += period
             rclpy.spin_once(node, timeout_sec=max(0.0, next_at - time.monotonic()))
+        progress.close()
         if args.qos == 'reliable':
             publisher.wait_for_all_acked(rclpy.duration.Duration(seconds=5))
     except (KeyboardInterrupt, ExternalShutdownException):
@@ -128,8 +228,8 @@ def main(argv: list[str] | None = None) -> int:
         if truth:
             truth.close()
         kind = args.encoding if args.compress == 'none' else args.compress
-        print(f'image_publisher: {sent} frames of {args.width}x{args.height} {kind} '
-              f'published on {topic}', flush=True)
+        print(f'image_publisher: {sent} frames of {size[0]}x{size[1]} {kind} '
+              f'from {args.source} published on {topic}', flush=True)
         node.destroy_node()
         rclpy.try_shutdown()
     return 0

@@ -2,6 +2,7 @@
 detectors and classifiers built by the tests, cascade and ONNX second stages, and
 models swapped while frames flow."""
 import subprocess
+import sys
 
 import cv2
 import numpy as np
@@ -201,3 +202,31 @@ def test_models_swap_at_runtime_while_frames_flow(vision_node, rclpy_node, colle
     text = ' '.join(m.msg for m in logs.messages)
     assert 'cascade.model not applied' in text and 'broken.xml' in text, text
     assert node.proc.poll() is None
+
+
+def test_image_publisher_folder_of_photos_through_the_face_cascade(
+        vision_node, rclpy_node, collect, tmp_path):
+    """The real image_publisher with a folder source (natural sort order, JPEG) feeding
+    the cascade: one result per file, in file order, the face in the astronaut only."""
+    folder = tmp_path / 'photos'
+    folder.mkdir()
+    for name, photo in [('10', 'astronaut'), ('2', 'chelsea'), ('1', 'coffee')]:
+        cv2.imwrite(str(folder / f'{name}.png'),
+                    cv2.cvtColor(getattr(skimage.data, photo)(), cv2.COLOR_RGB2BGR))
+    vision_node('-r', '__ns:=/folder', *BATCH, '-p', 'transport:=compressed',
+                '-p', 'detector:=cascade', '-p', f'cascade.model:={FACES}',
+                '-p', 'cascade.min_neighbors:=5')
+    results = collect(DetectionArray, '/folder/detections')
+    spin_until_time(rclpy_node, 1.0)
+    publisher = subprocess.run(
+        [sys.executable, str(installed('image_publisher')), '--source', str(folder),
+         '--compress', 'jpeg', '--quality', '95', '--rate', '0',
+         '--ros-args', '-r', '__ns:=/folder'],
+        env=ros_only_env(), capture_output=True, text=True, timeout=60)
+    assert publisher.returncode == 0, publisher.stderr
+    assert '3 frames' in publisher.stdout and '3/3' in publisher.stderr  # the progress bar
+    spin_until(rclpy_node, lambda: len(results.messages) >= 3)
+    sizes = [(m.image_width, m.image_height) for m in results.messages]
+    assert sizes == [(600, 400), (451, 300), (512, 512)]  # 1.png, 2.png, 10.png
+    assert [len(m.detections) for m in results.messages] == [0, 0, 1]
+    assert iou(box(results.messages[2].detections[0]), ASTRONAUT_FACE) >= 0.9

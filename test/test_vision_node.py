@@ -71,8 +71,8 @@ def test_python_nodes_in_a_namespace(vision_node, tmp_path):
                   '--ground-truth', str(truth), *ros],
         capture_output=True, text=True, timeout=60)
     assert publisher.returncode == 0, publisher.stderr
-    assert f'{count} frames of 320x240 bgr8 published on /ns_test/camera/image_raw' \
-        in publisher.stdout
+    assert (f'{count} frames of 320x240 bgr8 from synthetic published on '
+            '/ns_test/camera/image_raw') in publisher.stdout
     printed = first_line + subscriber.communicate(timeout=30)[0]
     assert subscriber.returncode == 0, printed
     assert f'results_subscriber: {count} results' in printed

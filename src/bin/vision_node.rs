@@ -1,6 +1,8 @@
 //! vision_node: detections in every image of a sensor_msgs/Image stream.
 //!
 //! Usage: `vision_node [--ros-args ...]`; see the README for topics and parameters.
+//! `vision_node --print-defaults` prints every parameter with its default, range and
+//! description as a ROS 2 parameters file, without starting ROS.
 
 use anyhow::{Context as _, Result};
 use rclrs::{log_error, log_info, Context, CreateBasicExecutor, SpinOptions};
@@ -9,6 +11,10 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 fn main() {
+    if std::env::args().nth(1).as_deref() == Some("--print-defaults") {
+        print!("{}", rust_vision::ros::params::defaults_yaml("vision_node"));
+        return;
+    }
     if let Err(e) = run() {
         eprintln!("vision_node: {e:#}");
         std::process::exit(2);

@@ -366,6 +366,41 @@ pub const PARAMETERS: &[ParamDoc] = &[
     ),
 ];
 
+/// Every parameter with its default, as a ROS 2 parameters file for node `node`
+/// (descriptions as comments): what `vision_node --print-defaults` prints, and what
+/// `config/vision_node.yaml` holds.
+pub fn defaults_yaml(node: &str) -> String {
+    let mut out = format!("{node}:\n  ros__parameters:\n");
+    for doc in PARAMETERS {
+        let value = match doc.kind {
+            Kind::Int { value, .. } => value.to_string(),
+            Kind::Double { value, .. } => format!("{value:?}"),
+            Kind::Choice { value, .. } | Kind::Text { value } => format!("\"{value}\""),
+        };
+        let range = match doc.kind {
+            Kind::Int { min, max, .. } => format!("{min}..{max}"),
+            Kind::Double { min, max, .. } => format!("{min:?}..{max:?}"),
+            Kind::Choice { choices, .. } => choices.join(", "),
+            Kind::Text { .. } => "text".into(),
+        };
+        let runtime = if doc.runtime {
+            "runtime"
+        } else {
+            "start-up only"
+        };
+        let description = doc
+            .description
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        out += &format!(
+            "    # {description} [{range}; {runtime}]\n    {}: {value}\n",
+            doc.name
+        );
+    }
+    out
+}
+
 impl Kind {
     fn default_value(&self) -> Value {
         match *self {
