@@ -154,6 +154,33 @@ fn parse_names(text: &str) -> Vec<String> {
     names.into_iter().map(|(_, name)| name).collect()
 }
 
+/// The class names of `model` (loaded from `path`) that predicts `classes` classes:
+/// from the `labels` file when given, else from the model's metadata; empty when
+/// neither names them (callers then say `class <n>`). A count that disagrees with the
+/// model is a configuration error.
+pub fn class_names(
+    model: &OnnxModel,
+    path: &Path,
+    labels: Option<&Path>,
+    classes: usize,
+) -> Result<Vec<String>> {
+    let names = match labels {
+        Some(file) => read_labels(file)?,
+        None => model.metadata_names.clone(),
+    };
+    if !names.is_empty() && names.len() != classes {
+        return Err(ConfigError::model(
+            path,
+            format!(
+                "the model has {classes} classes, the labels name {}",
+                names.len()
+            ),
+        )
+        .into());
+    }
+    Ok(names)
+}
+
 /// Class names from a labels file: one per line, blank lines ignored.
 pub fn read_labels(path: &Path) -> Result<Vec<String>> {
     let text = std::fs::read_to_string(path)

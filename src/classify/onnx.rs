@@ -8,7 +8,7 @@ use image::RgbImage;
 use super::{Classification, Classifier};
 use crate::detect::BoundingBox;
 use crate::error::{ConfigError, Result};
-use crate::onnx_model::{image_tensor, read_labels, OnnxModel};
+use crate::onnx_model::{class_names, image_tensor, OnnxModel};
 
 /// An ONNX classifier: the box stretched to the model's input (RGB, 0..1, NCHW), one
 /// output of class scores. Scores that are not already probabilities (all in 0..1,
@@ -41,20 +41,7 @@ impl OnnxClassifier {
             )
             .into());
         }
-        let labels = match labels {
-            Some(file) => read_labels(file)?,
-            None => model.metadata_names.clone(),
-        };
-        if !labels.is_empty() && labels.len() != classes {
-            return Err(ConfigError::model(
-                path,
-                format!(
-                    "the model has {classes} classes, the labels name {}",
-                    labels.len()
-                ),
-            )
-            .into());
-        }
+        let labels = class_names(&model, path, labels, classes)?;
         Ok(OnnxClassifier { model, labels })
     }
 }

@@ -9,7 +9,7 @@ use image::RgbImage;
 
 use super::{BoundingBox, Detection, Detector};
 use crate::error::{ConfigError, Result};
-use crate::onnx_model::{image_tensor, read_labels, OnnxModel};
+use crate::onnx_model::{class_names, image_tensor, OnnxModel};
 
 /// Most candidates kept for non-maximum suppression (the best by score), as Ultralytics
 /// does, so that a model that scores everything highly costs bounded time.
@@ -97,21 +97,7 @@ impl OnnxDetector {
     ) -> Result<Self> {
         let layout = Layout::recognise(&model.output_shape)
             .map_err(|reason| ConfigError::model(path, reason))?;
-        let labels = match labels {
-            Some(file) => read_labels(file)?,
-            None => model.metadata_names.clone(),
-        };
-        if !labels.is_empty() && labels.len() != layout.classes() {
-            return Err(ConfigError::model(
-                path,
-                format!(
-                    "the model has {} classes, the labels name {}",
-                    layout.classes(),
-                    labels.len()
-                ),
-            )
-            .into());
-        }
+        let labels = class_names(&model, path, labels, layout.classes())?;
         Ok(OnnxDetector {
             model,
             layout,
