@@ -15,16 +15,10 @@ import pytest
 import skimage.data
 
 from conftest import TARGET
+from scenes import iou
 
 MODELS = cv2.data.haarcascades
 DETECT = TARGET / 'debug' / 'examples' / 'cascade_detect'
-
-
-def iou(a, b):
-    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
-    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
-    inter = max(w, 0) * max(h, 0)
-    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
 
 
 def composite(size, background, pieces):

@@ -13,6 +13,7 @@ from rust_vision.msg import DetectionArray
 from sensor_msgs.msg import CompressedImage, Image
 
 import onnx_models
+from scenes import iou
 from conftest import (image_msg, installed, publish_all, ros_only_env, set_parameter,
                       spin_until, spin_until_time)
 
@@ -20,13 +21,6 @@ FACES = cv2.data.haarcascades + 'haarcascade_frontalface_default.xml'
 EYES = cv2.data.haarcascades + 'haarcascade_eye.xml'
 ASTRONAUT_FACE = (177, 66, 95, 95)  # where cv2.CascadeClassifier finds it
 BATCH = ('-p', 'qos:=reliable', '-p', 'overflow:=all')
-
-
-def iou(a, b):
-    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
-    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
-    inter = max(w, 0) * max(h, 0)
-    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
 
 
 def box(d):

@@ -26,10 +26,9 @@ impl Classifier for CascadeAttribute {
         };
         let crop = image::imageops::crop_imm(image, x, y, w, h).to_image();
         let found = self.detector.detect_gray(&resample::to_gray(&crop));
-        let min_neighbors = self.detector.params().min_neighbors as f32;
         Ok(found.iter().map(|&(_, n)| n).max().map(|n| Classification {
             label: self.detector.label().to_string(),
-            score: n as f32 / (n as f32 + min_neighbors + 1.0),
+            score: self.detector.score(n),
         }))
     }
 }

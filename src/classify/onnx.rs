@@ -20,10 +20,14 @@ pub struct OnnxClassifier {
 }
 
 impl OnnxClassifier {
+    /// Input size (square) of models that leave it open, when none is asked for.
+    pub const DEFAULT_INPUT_SIZE: u32 = 224;
+
     /// Loads the model in `path` (input `size` when the model leaves it open, 0 for
     /// 224); class names from `labels` or the model's metadata.
     pub fn load(path: &Path, labels: Option<&Path>, size: u32) -> Result<Self> {
-        Self::new(Arc::new(OnnxModel::load(path, size, 224)?), path, labels)
+        let model = OnnxModel::load(path, size, Self::DEFAULT_INPUT_SIZE)?;
+        Self::new(Arc::new(model), path, labels)
     }
 
     /// A classifier with an already loaded `model` from `path`; see [`Self::load`].

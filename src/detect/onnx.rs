@@ -81,10 +81,14 @@ pub struct OnnxDetector {
 }
 
 impl OnnxDetector {
+    /// Input size (square) of models that leave it open, when none is asked for.
+    pub const DEFAULT_INPUT_SIZE: u32 = 640;
+
     /// Loads the model in `path`; class names from `labels` (a file, one per line) when
     /// given, else from the model's metadata, else `class <n>`.
     pub fn load(path: &Path, labels: Option<&Path>, config: OnnxDetectorConfig) -> Result<Self> {
-        let model = Arc::new(OnnxModel::load(path, config.input_size, 640)?);
+        let model = OnnxModel::load(path, config.input_size, Self::DEFAULT_INPUT_SIZE)?;
+        let model = Arc::new(model);
         Self::new(model, path, labels, config)
     }
 

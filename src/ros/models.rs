@@ -43,22 +43,38 @@ impl Need<'_> {
     }
 }
 
+/// The model of the `onnx` detector of `config`.
+fn onnx_detector(config: &NodeConfig) -> Need<'_> {
+    let onnx = &config.onnx;
+    Need::Onnx(
+        &onnx.model,
+        onnx.config.input_size,
+        OnnxDetector::DEFAULT_INPUT_SIZE,
+    )
+}
+
+/// The model of the `onnx` classifier of `config`.
+fn onnx_classifier(config: &NodeConfig) -> Need<'_> {
+    let model = &config.classifier_model;
+    Need::Onnx(
+        &model.model,
+        model.input_size,
+        OnnxClassifier::DEFAULT_INPUT_SIZE,
+    )
+}
+
+/// Every model `config` uses, as [`ModelCache::pipeline`] asks for them.
 fn needs(config: &NodeConfig) -> Vec<Need<'_>> {
     let mut needs = Vec::new();
     match config.detector {
         DetectorKind::Blobs => {}
         DetectorKind::Cascade => needs.push(Need::Cascade(&config.cascade.model)),
-        DetectorKind::Onnx => needs.push(Need::Onnx(
-            &config.onnx.model,
-            config.onnx.config.input_size,
-            640,
-        )),
+        DetectorKind::Onnx => needs.push(onnx_detector(config)),
     }
-    let model = &config.classifier_model;
     match config.classifier {
         ClassifierKind::None | ClassifierKind::Color => {}
-        ClassifierKind::Cascade => needs.push(Need::Cascade(&model.model)),
-        ClassifierKind::Onnx => needs.push(Need::Onnx(&model.model, model.input_size, 224)),
+        ClassifierKind::Cascade => needs.push(Need::Cascade(&config.classifier_model.model)),
+        ClassifierKind::Onnx => needs.push(onnx_classifier(config)),
     }
     needs
 }
@@ -125,9 +141,8 @@ impl ModelCache {
             }
             DetectorKind::Onnx => {
                 let onnx = &config.onnx;
-                let need = Need::Onnx(&onnx.model, onnx.config.input_size, 640);
                 Box::new(OnnxDetector::new(
-                    self.get(&need)?,
+                    self.get(&onnx_detector(config))?,
                     Path::new(&onnx.model),
                     optional(&onnx.labels),
                     onnx.config.clone(),
@@ -146,14 +161,11 @@ impl ModelCache {
                     "",
                 ),
             })),
-            ClassifierKind::Onnx => {
-                let need = Need::Onnx(&model.model, model.input_size, 224);
-                Some(Box::new(OnnxClassifier::new(
-                    self.get(&need)?,
-                    Path::new(&model.model),
-                    optional(&model.labels),
-                )?))
-            }
+            ClassifierKind::Onnx => Some(Box::new(OnnxClassifier::new(
+                self.get(&onnx_classifier(config))?,
+                Path::new(&model.model),
+                optional(&model.labels),
+            )?)),
         };
         Ok(Pipeline {
             limits: config.limits,

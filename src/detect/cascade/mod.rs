@@ -84,11 +84,11 @@ struct HaarOffsets {
     weight: [f32; 3],
 }
 
-/// A weak classifier of one split, flattened for the stump fast path.
+/// An LBP weak classifier of one split, flattened for the stump fast path; its subset
+/// of codes that go left is in [`Evaluator::subsets`] at the same index.
 #[derive(Debug, Clone, Copy)]
-struct Stump {
+struct LbpStump {
     feature: u32,
-    threshold: f32,
     left: f32,
     right: f32,
 }
@@ -112,9 +112,11 @@ struct Evaluator<'a> {
     /// one-pixel border).
     norm: [usize; 4],
     norm_area: f64,
-    /// Every stump of every stage, in order, when the cascade is made of stumps.
-    stumps: Vec<Stump>,
+    /// Whether every tree is a single split: then the flattened stumps of every stage,
+    /// in order, are in `haar_stumps` or `lbp_stumps` (by feature type).
+    stumps_only: bool,
     haar_stumps: Vec<HaarStump>,
+    lbp_stumps: Vec<LbpStump>,
     subsets: Vec<[u32; 8]>,
     /// One more than the largest offset from a window origin that any feature reads;
     /// every window scanned has this many values from its origin in the buffers.
@@ -138,8 +140,9 @@ impl<'a> Evaluator<'a> {
             lbp: Vec::new(),
             norm: upright(1, 1, ww - 2, wh - 2, stride),
             norm_area: f64::from((ww - 2) * (wh - 2)),
-            stumps: Vec::new(),
+            stumps_only: cascade.is_stumps(),
             haar_stumps: Vec::new(),
+            lbp_stumps: Vec::new(),
             subsets: Vec::new(),
             span: 0,
         };
@@ -192,28 +195,26 @@ impl<'a> Evaluator<'a> {
                     .collect();
             }
         }
-        if cascade.is_stumps() {
+        if evaluator.stumps_only {
             for tree in cascade.stages.iter().flat_map(|s| &s.trees) {
                 let node = tree.nodes[0];
-                evaluator.stumps.push(Stump {
-                    feature: node.feature,
-                    threshold: node.threshold,
-                    left: tree.leaves[0],
-                    right: tree.leaves[1],
-                });
-                evaluator.subsets.extend(tree.subsets.first());
-            }
-            if !evaluator.haar.is_empty() {
-                evaluator.haar_stumps = evaluator
-                    .stumps
-                    .iter()
-                    .map(|s| HaarStump {
-                        feature: evaluator.haar[s.feature as usize],
-                        threshold: s.threshold,
-                        left: s.left,
-                        right: s.right,
-                    })
-                    .collect();
+                let (left, right) = (tree.leaves[0], tree.leaves[1]);
+                if evaluator.haar.is_empty() {
+                    let feature = node.feature;
+                    evaluator.lbp_stumps.push(LbpStump {
+                        feature,
+                        left,
+                        right,
+                    });
+                    evaluator.subsets.extend(tree.subsets.first());
+                } else {
+                    evaluator.haar_stumps.push(HaarStump {
+                        feature: evaluator.haar[node.feature as usize],
+                        threshold: node.threshold,
+                        left,
+                        right,
+                    });
+                }
             }
         }
         let offsets = evaluator.haar.iter().flat_map(|f| f.ofs.iter().flatten());
@@ -298,14 +299,14 @@ impl<'a> Evaluator<'a> {
             }
         }
         let stages = &self.cascade.stages;
-        if !self.stumps.is_empty() {
+        if self.stumps_only {
             let mut next = 0;
             for (si, stage) in stages.iter().enumerate() {
                 let range = next..next + stage.trees.len();
                 let mut total = 0.0f64;
                 if self.haar.is_empty() {
                     let subsets = &self.subsets[range.clone()];
-                    for (stump, subset) in self.stumps[range].iter().zip(subsets) {
+                    for (stump, subset) in self.lbp_stumps[range].iter().zip(subsets) {
                         let c = self.lbp_code(window, stump.feature as usize);
                         let left = subset[c >> 5] & (1 << (c & 31)) != 0;
                         total += f64::from(if left { stump.left } else { stump.right });
@@ -395,9 +396,11 @@ impl CascadeDetector {
         &self.cascade
     }
 
-    /// The detection parameters.
-    pub fn params(&self) -> &CascadeParams {
-        &self.params
+    /// Certainty of a box merged from `windows` windows: `n / (n + min_neighbors + 1)`,
+    /// so that a group just above the threshold scores about 0.5 and more agreeing
+    /// windows score higher.
+    pub fn score(&self, windows: u32) -> f32 {
+        windows as f32 / (windows as f32 + (self.params.min_neighbors + 1) as f32)
     }
 
     /// The label of the detections.
@@ -525,14 +528,11 @@ impl Detector for CascadeDetector {
 
     fn detect(&self, image: &RgbImage) -> Result<Vec<Detection>> {
         let gray = resample::to_gray(image);
-        let neighbours_for_certainty = (self.params.min_neighbors + 1) as f32;
         Ok(self
             .detect_gray(&gray)
             .into_iter()
             .map(|((x, y, w, h), n)| {
-                // More agreeing windows, more certain: n / (n + min_neighbors + 1), so
-                // a group just above the threshold scores about 0.5.
-                let score = n as f32 / (n as f32 + neighbours_for_certainty);
+                let score = self.score(n);
                 Detection {
                     bbox: BoundingBox {
                         x: x as f32,
