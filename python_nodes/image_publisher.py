@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """Publish camera images as sensor_msgs/Image (or CompressedImage).
 
+After the last frame of a finite source (or --count frames, or Ctrl-C) it publishes a
+rust_vision/EndOfStream on <topic>/end_of_stream (reliable, transient local), with the
+number of frames sent, so that vision_node can account for every one of them.
+
 Sources (--source): synthetic scenes of coloured shapes with known ground truth (the
 default), the real photos of skimage.data (`skimage`), a folder of images (natural sort
 order: 2.png before 10.png), a video file, or a camera device (`camera:0`). Finite
@@ -25,7 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 import rclpy  # noqa: E402
 from rclpy.executors import ExternalShutdownException  # noqa: E402
-from rclpy.qos import qos_profile_sensor_data, QoSProfile, ReliabilityPolicy  # noqa: E402
+from rclpy.qos import (DurabilityPolicy, qos_profile_sensor_data, QoSProfile,  # noqa: E402
+                       ReliabilityPolicy)
+from rust_vision.msg import EndOfStream  # noqa: E402
 from scenes import compress, ENCODINGS, encode, make_scene  # noqa: E402
 from sensor_msgs.msg import CompressedImage, Image  # noqa: E402
 from tqdm import tqdm  # noqa: E402
@@ -34,11 +40,19 @@ from tqdm import tqdm  # noqa: E402
 PHOTOS = ('astronaut', 'chelsea', 'coffee', 'rocket', 'camera', 'immunohistochemistry')
 IMAGE_SUFFIXES = {'.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.ppm', '.pgm'}
 
+# After the first subscriber matched, before the first frame (see main).
+MATCH_SETTLE = 0.5
+
 QOS = {
     'sensor_data': qos_profile_sensor_data,
     # A second of frames at 30 Hz: a reader that falls behind briefly loses nothing.
     'reliable': QoSProfile(depth=30, reliability=ReliabilityPolicy.RELIABLE),
 }
+# The end of stream: delivered even to a subscriber that matches after it was sent.
+LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                     durability=DurabilityPolicy.TRANSIENT_LOCAL)
+# How long to wait at exit for subscribers to acknowledge the last frames, seconds.
+ACK_TIMEOUT = 5.0
 
 
 def positive(kind):
@@ -82,6 +96,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help='publisher QoS (reliable; matches any subscriber)')
     parser.add_argument('--wait-for-subscribers', type=float, default=5.0, metavar='SECONDS',
                         help='wait this long for a subscriber before the first frame (5)')
+    parser.add_argument('--end-of-stream', action=argparse.BooleanOptionalAction,
+                        default=True,
+                        help='publish an EndOfStream after the last frame (on)')
     parser.add_argument('--ground-truth', type=Path, metavar='FILE',
                         help='write one JSON line per frame: stamp, frame_id and shapes')
     args = parser.parse_args(argv)
@@ -90,6 +107,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if args.encoding.startswith('yuv') and args.width % 2:
         parser.error(f'--encoding {args.encoding} packs pixels in pairs: --width must be even')
     return args
+
+
+def spin_for(node, seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        rclpy.spin_once(node, timeout_sec=left)
 
 
 def natural_key(path: Path):
@@ -168,18 +191,27 @@ def main(argv: list[str] | None = None) -> int:
     node = rclpy.create_node('image_publisher')
     truth = args.ground_truth.open('w') if args.ground_truth else None
     sent, topic, size = 0, args.topic, (args.width, args.height)
+    end_of_stream = None
     try:
+        # Under the resolved (remapped) topic, as image_transport and vision_node name them.
+        base = node.resolve_topic_name(args.topic)
         if args.compress == 'none':
-            publisher = node.create_publisher(Image, args.topic, QOS[args.qos])
+            publisher = node.create_publisher(Image, base, QOS[args.qos])
         else:
-            publisher = node.create_publisher(CompressedImage, f'{args.topic}/compressed',
+            publisher = node.create_publisher(CompressedImage, f'{base}/compressed',
                                               QOS[args.qos])
         topic = publisher.topic_name
+        end_of_stream = node.create_publisher(EndOfStream, f'{base}/end_of_stream', LATCHED)
         deadline = time.monotonic() + args.wait_for_subscribers
         while publisher.get_subscription_count() == 0 and time.monotonic() < deadline:
             rclpy.spin_once(node, timeout_sec=0.05)
         if publisher.get_subscription_count() == 0:
             node.get_logger().warn(f'no subscriber on {publisher.topic_name}; publishing anyway')
+        else:
+            # DDS matches the two ends separately: this writer has matched the reader, but
+            # a reliable, volatile reader drops samples from a writer it has not matched
+            # yet. The other end's match comes within milliseconds; give it some time.
+            spin_for(node, MATCH_SETTLE)
         total, source = frames(args)
         limit = args.count or (None if args.loop else total)
         progress = tqdm(total=limit, unit='frame', desc='image_publisher',
@@ -220,11 +252,20 @@ def main(argv: list[str] | None = None) -> int:
             next_at += period
             rclpy.spin_once(node, timeout_sec=max(0.0, next_at - time.monotonic()))
         progress.close()
-        if args.qos == 'reliable':
-            publisher.wait_for_all_acked(rclpy.duration.Duration(seconds=5))
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
+        if end_of_stream is not None and rclpy.ok():
+            if args.end_of_stream:
+                end = EndOfStream(frames=sent)
+                end.header.frame_id = args.frame_id
+                end.header.stamp = node.get_clock().now().to_msg()
+                end_of_stream.publish(end)
+            # The process's exit takes its unacknowledged samples with it.
+            timeout = rclpy.duration.Duration(seconds=ACK_TIMEOUT)
+            if args.qos == 'reliable':
+                publisher.wait_for_all_acked(timeout)
+            end_of_stream.wait_for_all_acked(timeout)
         if truth:
             truth.close()
         kind = args.encoding if args.compress == 'none' else args.compress

@@ -1,8 +1,14 @@
 #!/usr/bin/env python3
-"""Subscribe to rust_vision/DetectionArray results, print them, write one JSON line per
-result and a summary at the end.
+"""Subscribe to rust_vision/DetectionArray results: a line per result, a live summary line
+(on a terminal), JSON lines, annotated frames saved to a folder, and at the end of a
+stream a completeness report.
 
-ROS arguments pass through: results_subscriber --count 10 --ros-args -r __ns:=/cam
+The end of a stream is vision_node's rust_vision/StreamSummary on <topic>/summary. The
+report then says which frames sent have no result here (dropped, lost in transport, or
+lost on the way here) and which came twice. The exit status is 1 if frames are missing
+under reliable QoS (a frame that failed in vision_node is reported, not missing), else 0.
+
+ROS arguments pass through: results_subscriber --save-annotated out --ros-args -r __ns:=/cam
 """
 
 from __future__ import annotations
@@ -11,18 +17,29 @@ import argparse
 import json
 import sys
 import time
+from collections import OrderedDict
 from pathlib import Path
 
 import rclpy
 from rclpy.executors import ExternalShutdownException
-from rclpy.qos import qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
+from rclpy.qos import DurabilityPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
 from rclpy.time import Time
-from rust_vision.msg import DetectionArray
+from rust_vision.msg import DetectionArray, StreamSummary
+from sensor_msgs.msg import Image
+from tqdm import tqdm
 
 QOS = {
     'sensor_data': qos_profile_sensor_data,
     'reliable': QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE),
 }
+# vision_node's summaries are latched: a late subscriber still gets the last one.
+LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                     durability=DurabilityPolicy.TRANSIENT_LOCAL)
+# Sequence numbers remembered for duplicate detection, and stamps for naming annotated
+# frames: the most recent ones, so that memory stays bounded on endless streams.
+WINDOW = 10000
+# Annotated frames whose result has not come yet (it is published just after).
+PENDING_FRAMES = 32
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -33,12 +50,22 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument('--qos', choices=sorted(QOS), default='reliable', help='(reliable)')
     parser.add_argument('--output', type=Path, metavar='FILE',
                         help="write one JSON line per result ('-' for stdout)")
+    parser.add_argument('--save-annotated', type=Path, metavar='FOLDER',
+                        help='save the annotated images (topic annotated_image) as '
+                             'FOLDER/<sequence>.jpg')
+    parser.add_argument('--annotated-topic', default='annotated_image',
+                        help='(annotated_image)')
     parser.add_argument('--count', type=int, default=0,
                         help='exit after this many results; 0 runs until stopped (0)')
     parser.add_argument('--duration', type=float, default=0.0, metavar='SECONDS',
                         help='exit after this long; 0 runs until stopped (0)')
     parser.add_argument('--idle-timeout', type=float, default=0.0, metavar='SECONDS',
                         help='exit when no result came for this long after the first (off)')
+    parser.add_argument('--end-timeout', type=float, default=2.0, metavar='SECONDS',
+                        help='after the summary, wait this long for results (and annotated '
+                             'frames) still on the way (2)')
+    parser.add_argument('--exit-at-end', action=argparse.BooleanOptionalAction, default=True,
+                        help='exit after the completeness report of a stream (on)')
     parser.add_argument('--quiet', action='store_true', help='no line per result')
     return parser.parse_args(argv)
 
@@ -62,36 +89,76 @@ def to_record(msg: DetectionArray, end_to_end: float) -> dict:
     }
 
 
-class Summary:
-    """Running totals over the results received."""
+class Tally:
+    """Running totals over the results received, in bounded memory."""
 
     def __init__(self):
         self.results = 0
         self.detections = 0
-        self.latencies: list[float] = []
-        self.end_to_end: list[float] = []
-        self.sequences: list[int] = []
+        self.latency_sum = self.latency_max = self.end_to_end_sum = 0.0
+        self.duplicates = 0
+        # Numbers skipped between results: frames that failed in vision_node or were lost.
+        self.gaps = 0
+        self.highest = -1
+        self.seen: OrderedDict[int, None] = OrderedDict()
 
-    def add(self, record: dict) -> None:
+    def add(self, record: dict) -> bool:
+        """Counts a result; False if its frame had a result already."""
+        sequence = record['sequence']
+        if sequence in self.seen or 0 <= sequence < self.highest - WINDOW:
+            self.duplicates += 1
+            return False
+        self.seen[sequence] = None
+        if len(self.seen) > WINDOW:
+            self.seen.popitem(last=False)
+        if self.highest >= 0:
+            self.gaps += sequence - self.highest - 1 if sequence > self.highest else -1
+        self.highest = max(self.highest, sequence)
         self.results += 1
         self.detections += len(record['detections'])
-        self.latencies.append(record['latency'])
-        self.end_to_end.append(record['end_to_end'])
-        self.sequences.append(record['sequence'])
+        self.latency_sum += record['latency']
+        self.latency_max = max(self.latency_max, record['latency'])
+        self.end_to_end_sum += record['end_to_end']
+        return True
+
+    def in_range(self, first: int, count: int) -> int:
+        """Results received for sequence numbers first .. first + count - 1."""
+        return sum(1 for s in self.seen if first <= s < first + count)
+
+    def live(self) -> str:
+        if not self.results:
+            return 'waiting for results'
+        n = self.results
+        return (f'{self.detections} detections, latency {self.latency_sum / n * 1e3:.1f} ms, '
+                f'end-to-end {self.end_to_end_sum / n * 1e3:.1f} ms, '
+                f'gaps {self.gaps}, duplicates {self.duplicates}')
 
     def report(self) -> str:
         if not self.results:
             return 'results_subscriber: no results received'
-        mean = sum(self.latencies) / self.results
-        e2e = sum(self.end_to_end) / self.results
-        # vision_node numbers every frame it receives; a number missing between the first
-        # and last result seen is a frame it received and could not process.
-        span = max(self.sequences) - min(self.sequences) + 1
-        failed = span - len(set(self.sequences))
-        return (f'results_subscriber: {self.results} results, {self.detections} detections '
-                f'({self.detections / self.results:.2f} per frame), mean node latency '
-                f'{mean * 1e3:.2f} ms (max {max(self.latencies) * 1e3:.2f} ms), mean '
-                f'end-to-end latency {e2e * 1e3:.2f} ms, {failed} frames failed in the node')
+        n = self.results
+        return (f'results_subscriber: {n} results, {self.detections} detections '
+                f'({self.detections / n:.2f} per frame), mean node latency '
+                f'{self.latency_sum / n * 1e3:.2f} ms (max {self.latency_max * 1e3:.2f} ms), '
+                f'mean end-to-end latency {self.end_to_end_sum / n * 1e3:.2f} ms, '
+                f'{self.gaps} sequence numbers without a result, '
+                f'{self.duplicates} duplicates')
+
+
+def completeness(summary: StreamSummary, here: int, duplicates: int) -> tuple[str, int]:
+    """The report of a stream whose summary is `summary`, of which `here` results arrived
+    here, and how many frames sent have neither a result here nor a reported failure."""
+    missing = summary.frames_sent - summary.frames_failed - here
+    causes = ', '.join(
+        f'{c}: {n}' for c, n in zip(summary.failure_causes, summary.failure_counts))
+    text = (f'results_subscriber: end of stream: {summary.frames_sent} frames sent, '
+            f'{summary.frames_received} received by vision_node, '
+            f'{summary.frames_processed} processed, {summary.frames_failed} failed'
+            + (f' ({causes})' if causes else '')
+            + f', {summary.frames_dropped} dropped, {summary.frames_lost} lost in transport; '
+            f'{here} results received here, {max(missing, 0)} frames missing, '
+            f'{duplicates} duplicates: ' + ('complete' if missing <= 0 else 'INCOMPLETE'))
+    return text, max(missing, 0)
 
 
 def describe(record: dict) -> str:
@@ -106,55 +173,143 @@ def describe(record: dict) -> str:
             + (f': {boxes}' if boxes else ''))
 
 
+def stamp_key(stamp) -> tuple[int, int]:
+    return stamp.sec, stamp.nanosec
+
+
+class AnnotatedSaver:
+    """Writes annotated images as <folder>/<sequence>.jpg, the sequence number taken from
+    the result with the same stamp (published just after the image)."""
+
+    def __init__(self, folder: Path):
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
+        self.saved = 0
+        self.sequences: OrderedDict[tuple[int, int], int] = OrderedDict()
+        self.pending: OrderedDict[tuple[int, int], Image] = OrderedDict()
+
+    def on_result(self, msg: DetectionArray) -> None:
+        key = stamp_key(msg.header.stamp)
+        self.sequences[key] = msg.sequence
+        if len(self.sequences) > WINDOW:
+            self.sequences.popitem(last=False)
+        if key in self.pending:
+            self.write(self.pending.pop(key), f'{msg.sequence:06d}')
+
+    def on_image(self, msg: Image) -> None:
+        key = stamp_key(msg.header.stamp)
+        if key in self.sequences:
+            self.write(msg, f'{self.sequences[key]:06d}')
+            return
+        self.pending[key] = msg
+        if len(self.pending) > PENDING_FRAMES:
+            # No result for it: named by its stamp.
+            (sec, nanosec), oldest = self.pending.popitem(last=False)
+            self.write(oldest, f'stamp_{sec}.{nanosec:09d}')
+
+    def write(self, msg: Image, name: str) -> None:
+        import cv2
+        import numpy as np
+        if msg.encoding != 'rgb8':
+            return  # vision_node publishes rgb8 only
+        rgb = np.frombuffer(msg.data, np.uint8).reshape(msg.height, msg.step)
+        rgb = rgb[:, :msg.width * 3].reshape(msg.height, msg.width, 3)
+        cv2.imwrite(str(self.folder / f'{name}.jpg'), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+        self.saved += 1
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv if argv is None else argv
     args = parse_args(rclpy.utilities.remove_ros_args(argv)[1:])
     rclpy.init(args=argv)
     node = rclpy.create_node('results_subscriber')
-    summary = Summary()
+    tally = Tally()
     output = None
     if args.output is not None:
         output = sys.stdout if str(args.output) == '-' else args.output.open('w')
+    saver = AnnotatedSaver(args.save_annotated) if args.save_annotated else None
+    started = node.get_clock().now()
+    summaries: list[StreamSummary] = []
+    # The live line: on a terminal only (tqdm disables itself elsewhere).
+    live = tqdm(unit='result', desc='results_subscriber', disable=None, file=sys.stderr)
 
     def on_result(msg: DetectionArray) -> None:
         end_to_end = (node.get_clock().now() - Time.from_msg(msg.header.stamp)).nanoseconds
         record = to_record(msg, end_to_end * 1e-9)
-        summary.add(record)
+        if not tally.add(record):
+            tqdm.write(f'results_subscriber: frame {msg.sequence} received again',
+                       file=sys.stderr)
+            return
+        if saver is not None:
+            saver.on_result(msg)
         if output is not None:
             output.write(json.dumps(record) + '\n')
             output.flush()
         if not args.quiet:
-            print(describe(record), flush=True)
+            tqdm.write(describe(record), file=sys.stdout)
+        live.update()
+        live.set_postfix_str(tally.live(), refresh=False)
+
+    def on_summary(msg: StreamSummary) -> None:
+        # A latched summary of a stream that ended before this subscriber started, and of
+        # which it saw nothing, is not this run's.
+        mine = tally.in_range(msg.first_sequence, msg.frames_received) > 0
+        if mine or Time.from_msg(msg.header.stamp) >= started:
+            summaries.append(msg)
 
     subscription = node.create_subscription(DetectionArray, args.topic, on_result,
                                             QOS[args.qos])
+    node.create_subscription(StreamSummary, f'{subscription.topic_name}/summary',
+                             on_summary, LATCHED)
+    if saver is not None:
+        node.create_subscription(Image, args.annotated_topic, saver.on_image, QOS[args.qos])
     start = last = time.monotonic()
     connected = False
+    status = 0
     try:
-        while args.count == 0 or summary.results < args.count:
-            seen = summary.results
+        while args.count == 0 or tally.results < args.count:
+            seen = tally.results
             rclpy.spin_once(node, timeout_sec=0.1)
-            if not connected and node.count_publishers(subscription.topic_name) > 0:
+            if not connected and subscription.get_publisher_count() > 0:
                 # Printed once, so that a script can wait for it before sending frames.
                 connected = True
                 print(f'results_subscriber: subscribed to {subscription.topic_name}',
                       flush=True)
             now = time.monotonic()
-            if summary.results != seen:
+            if tally.results != seen:
                 last = now
+            if summaries:
+                summary = summaries.pop(0)
+                expected = summary.frames_processed
+                deadline = now + args.end_timeout
+                while time.monotonic() < deadline and (
+                        tally.in_range(summary.first_sequence, summary.frames_received)
+                        < expected or (saver is not None and saver.saved < tally.results)):
+                    rclpy.spin_once(node, timeout_sec=0.05)
+                here = tally.in_range(summary.first_sequence, summary.frames_received)
+                text, missing = completeness(summary, here, tally.duplicates)
+                tqdm.write(text, file=sys.stdout)
+                if missing and args.qos == 'reliable':
+                    status = 1
+                if args.exit_at_end:
+                    break
             if args.duration and now - start >= args.duration:
                 break
-            if args.idle_timeout and summary.results and now - last >= args.idle_timeout:
+            if args.idle_timeout and tally.results and now - last >= args.idle_timeout:
                 break
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
-        print(summary.report(), flush=True)
+        live.close()
+        print(tally.report(), flush=True)
+        if saver is not None:
+            print(f'results_subscriber: {saver.saved} annotated frames saved in '
+                  f'{saver.folder}', flush=True)
         if output is not None and output is not sys.stdout:
             output.close()
         node.destroy_node()
         rclpy.try_shutdown()
-    return 0
+    return status
 
 
 if __name__ == '__main__':

@@ -1,4 +1,5 @@
-//! Health figures of a running pipeline: rates, latency percentiles, drops, failures.
+//! Health figures of a running pipeline: rates, latency percentiles, drops, failures,
+//! and the end-of-stream account of what became of every frame of a stream.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -18,6 +19,72 @@ pub struct Health {
     pub failures: FailureLog,
     latencies: VecDeque<Duration>,
     last: (Instant, u64, u64),
+    /// The counters when the current stream started.
+    stream: StreamStart,
+    /// When the latest frame was received.
+    last_received_at: Option<Instant>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct StreamStart {
+    received: u64,
+    published: u64,
+    dropped: u64,
+    failed_by_cause: Vec<(&'static str, u64)>,
+    first_at: Option<Instant>,
+}
+
+/// What became of the frames of one stream: every frame received is processed, failed or
+/// dropped, and frames sent but never received are lost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamReport {
+    /// Frames the source says it sent.
+    pub sent: u64,
+    pub received: u64,
+    /// Frames whose result was published.
+    pub processed: u64,
+    pub failed: u64,
+    pub failed_by_cause: Vec<(&'static str, u64)>,
+    /// Frames dropped by the overflow policy.
+    pub dropped: u64,
+    /// Frames sent and never received.
+    pub lost: u64,
+    /// Sequence number of the stream's first frame.
+    pub first_sequence: u64,
+    /// From the stream's first frame received to its end.
+    pub duration: Duration,
+}
+
+impl std::fmt::Display for StreamReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} frames sent, {} received, {} processed, {} failed",
+            self.sent, self.received, self.processed, self.failed
+        )?;
+        if !self.failed_by_cause.is_empty() {
+            let causes: Vec<String> = self
+                .failed_by_cause
+                .iter()
+                .map(|(cause, n)| format!("{cause}: {n}"))
+                .collect();
+            write!(f, " ({})", causes.join(", "))?;
+        }
+        write!(
+            f,
+            ", {} dropped, {} lost, in {:.2} s",
+            self.dropped,
+            self.lost,
+            self.duration.as_secs_f64()
+        )
+    }
+}
+
+impl StreamReport {
+    /// Whether every frame sent was processed.
+    pub fn complete(&self) -> bool {
+        self.processed == self.sent && self.received == self.sent
+    }
 }
 
 /// One report: rates over the period since the previous one, totals since start.
@@ -48,7 +115,72 @@ impl Health {
             failures: FailureLog::new(interval),
             latencies: VecDeque::with_capacity(LATENCY_WINDOW),
             last: (now, 0, 0),
+            stream: StreamStart::default(),
+            last_received_at: None,
         }
+    }
+
+    /// Counts a received frame; returns its sequence number (0 for the first).
+    pub fn receive(&mut self, now: Instant) -> u64 {
+        self.stream.first_at.get_or_insert(now);
+        self.last_received_at = Some(now);
+        self.received += 1;
+        self.received - 1
+    }
+
+    /// Frames received and not yet processed, failed or dropped.
+    pub fn in_flight(&self) -> u64 {
+        self.received - self.published - self.failures.total() - self.dropped
+    }
+
+    /// Frames received since the current stream started.
+    pub fn stream_received(&self) -> u64 {
+        self.received - self.stream.received
+    }
+
+    /// When the latest frame was received, if any was.
+    pub fn last_received_at(&self) -> Option<Instant> {
+        self.last_received_at
+    }
+
+    /// Ends the current stream, of `sent` frames by its source, and starts the next one:
+    /// the account of the frames received since the previous end.
+    pub fn end_stream(&mut self, sent: u64, now: Instant) -> StreamReport {
+        let start = std::mem::take(&mut self.stream);
+        let failed_by_cause: Vec<(&'static str, u64)> = self
+            .failures
+            .totals()
+            .filter_map(|(cause, n)| {
+                let before = start
+                    .failed_by_cause
+                    .iter()
+                    .find(|(c, _)| *c == cause)
+                    .map_or(0, |(_, n)| *n);
+                (n > before).then_some((cause, n - before))
+            })
+            .collect();
+        let received = self.received - start.received;
+        let report = StreamReport {
+            sent,
+            received,
+            processed: self.published - start.published,
+            failed: failed_by_cause.iter().map(|(_, n)| n).sum(),
+            failed_by_cause,
+            dropped: self.dropped - start.dropped,
+            lost: sent.saturating_sub(received),
+            first_sequence: start.received,
+            duration: start
+                .first_at
+                .map_or(Duration::ZERO, |t| now.duration_since(t)),
+        };
+        self.stream = StreamStart {
+            received: self.received,
+            published: self.published,
+            dropped: self.dropped,
+            failed_by_cause: self.failures.totals().collect(),
+            first_at: None,
+        };
+        report
     }
 
     /// Counts a published result and its latency.
@@ -140,5 +272,51 @@ mod tests {
         assert_eq!((report.input_fps, report.output_fps), (50.0, 50.0));
         let next = health.report(Depths::default(), t0 + Duration::from_secs(3));
         assert_eq!(next.input_fps, 0.0);
+    }
+
+    #[test]
+    fn each_stream_accounts_for_its_own_frames() {
+        let t0 = Instant::now();
+        let at = |ms| t0 + Duration::from_millis(ms);
+        let mut health = Health::new(Duration::from_secs(5), t0);
+        for ms in 0..5 {
+            assert_eq!(health.receive(at(ms)), ms);
+        }
+        health.published(Duration::ZERO);
+        health.published(Duration::ZERO);
+        health.failed("bad input", at(10));
+        health.dropped += 1;
+        assert_eq!(health.in_flight(), 1);
+        health.published(Duration::ZERO);
+        assert_eq!(health.in_flight(), 0);
+        let first = health.end_stream(6, at(100));
+        assert_eq!(
+            first,
+            StreamReport {
+                sent: 6,
+                received: 5,
+                processed: 3,
+                failed: 1,
+                failed_by_cause: vec![("bad input", 1)],
+                dropped: 1,
+                lost: 1,
+                first_sequence: 0,
+                duration: Duration::from_millis(100),
+            }
+        );
+        assert!(!first.complete());
+        // The next stream counts from here.
+        assert_eq!(health.receive(at(200)), 5);
+        health.failed("decode", at(201));
+        assert_eq!(health.receive(at(202)), 6);
+        health.published(Duration::ZERO);
+        assert_eq!(health.stream_received(), 2);
+        let second = health.end_stream(2, at(300));
+        assert_eq!(second.first_sequence, 5);
+        assert_eq!((second.processed, second.failed, second.lost), (1, 1, 0));
+        assert_eq!(second.failed_by_cause, vec![("decode", 1)]);
+        assert_eq!(second.duration, Duration::from_millis(100));
+        let third = health.end_stream(0, at(400));
+        assert!(third.complete() && third.received == 0);
     }
 }

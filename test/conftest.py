@@ -202,6 +202,10 @@ class Collector:
         self.messages = []
         self.subscription = node.create_subscription(msg_type, topic, self.messages.append, qos)
 
+    def wait_matched(self, node):
+        """Spins until this reader has matched a writer (the reader's side of the match)."""
+        spin_until(node, lambda: self.subscription.get_publisher_count() > 0)
+
 
 @pytest.fixture
 def collect(rclpy_node):
@@ -241,7 +245,8 @@ def spin_until_time(node, seconds):
 
 def publish_all(node, topic, messages, results, rate=30.0, qos=None, msg_type=None,
                 warmup=None):
-    """Publishes `messages` on `topic` once vision_node answers.
+    """Publishes `messages` on `topic` once vision_node answers; returns the number of
+    warm-up frames sent.
 
     Until then a warm-up frame goes out every 0.2 s: only a result for it proves that every
     reader and writer on the way has matched, so that no counted frame or result is lost
@@ -258,8 +263,12 @@ def publish_all(node, topic, messages, results, rate=30.0, qos=None, msg_type=No
                                node.get_clock().now().to_msg())
         warmup.header.frame_id = 'warmup'
 
+        warmups = 0
+
         def answered():
+            nonlocal warmups
             publisher.publish(warmup)
+            warmups += 1
             spin_until_time(node, 0.2)
             return any(m.header.frame_id == 'warmup' for m in results.messages)
 
@@ -271,6 +280,7 @@ def publish_all(node, topic, messages, results, rate=30.0, qos=None, msg_type=No
             if rate:
                 spin_until_time(node, 1.0 / rate)
         publisher.wait_for_all_acked()
+        return warmups
     finally:
         node.destroy_publisher(publisher)
 

@@ -12,9 +12,13 @@ from conftest import ROOT, installed, ros_only_env
 
 LAUNCH_FILES = sorted((ROOT / 'launch').glob('*.launch.py'))
 
-# Topics each executable subscribes or publishes under a relative name (remappable).
+# Topics each executable subscribes or publishes under a relative name (remappable). The
+# derived ones (image/compressed, image/end_of_stream, detections/summary) follow `image`
+# and `detections` when those are remapped.
 TOPICS = {
     'vision_node': {'image', 'image/compressed', 'detections', 'annotated_image'},
+    'image_publisher': {'image'},
+    'results_subscriber': {'detections', 'annotated_image'},
 }
 
 

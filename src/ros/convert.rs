@@ -1,14 +1,16 @@
-//! sensor_msgs/Image -> core [`RawImage`], core [`FrameResult`] -> rust_vision/DetectionArray.
+//! sensor_msgs/Image -> core [`RawImage`], core [`FrameResult`] -> rust_vision/DetectionArray,
+//! core [`StreamReport`] -> rust_vision/StreamSummary.
 
 use std::time::Duration;
 
-use ros_env::rust_vision::msg::{Detection as DetectionMsg, DetectionArray};
+use ros_env::rust_vision::msg::{Detection as DetectionMsg, DetectionArray, StreamSummary};
 use ros_env::sensor_msgs::msg::{CompressedImage as CompressedMsg, Image};
 use ros_env::std_msgs::msg::Header;
 
 use image::RgbImage;
 
 use crate::frame::{CompressedImage, Input, RawImage};
+use crate::health::StreamReport;
 use crate::pipeline::FrameResult;
 
 /// Splits an Image message into its header and the raw image, moving the pixel data.
@@ -86,5 +88,28 @@ pub fn detection_array(
         decode_time: result.timings.decode.as_secs_f64(),
         detect_time: result.timings.detect.as_secs_f64(),
         classify_time: result.timings.classify.as_secs_f64(),
+    }
+}
+
+/// The StreamSummary message of `report`, with the header of the stream's EndOfStream.
+pub fn stream_summary(header: Header, report: &StreamReport) -> StreamSummary {
+    let (failure_causes, failure_counts) = report
+        .failed_by_cause
+        .iter()
+        .map(|&(cause, n)| (cause.to_string(), n))
+        .unzip();
+    StreamSummary {
+        header,
+        frames_sent: report.sent,
+        frames_received: report.received,
+        frames_processed: report.processed,
+        frames_failed: report.failed,
+        failure_causes,
+        failure_counts,
+        frames_dropped: report.dropped,
+        frames_lost: report.lost,
+        first_sequence: report.first_sequence,
+        duration: report.duration.as_secs_f64(),
+        complete: report.complete(),
     }
 }

@@ -1,18 +1,18 @@
 //! vision_node: subscribes to images, runs them through the core's concurrent stages,
-//! publishes results, annotated images and diagnostics.
+//! publishes results, annotated images, diagnostics and, at each end of stream, a summary.
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use rclrs::{
-    log_error, log_info, log_warn, MessageInfo, Node, Publisher, QoSReliabilityPolicy,
-    Subscription, Timer,
+    log_error, log_info, log_warn, IntoPrimitiveOptions, MessageInfo, Node, Publisher,
+    QoSReliabilityPolicy, Subscription, Timer,
 };
 use ros_env::diagnostic_msgs::msg::{DiagnosticArray, DiagnosticStatus, KeyValue};
-use ros_env::rust_vision::msg::DetectionArray;
+use ros_env::rust_vision::msg::{DetectionArray, EndOfStream, StreamSummary};
 use ros_env::sensor_msgs::msg::{CompressedImage, Image};
 use ros_env::std_msgs::msg::Header;
 
@@ -20,9 +20,11 @@ use crate::annotate::annotate;
 use crate::classify::ClassifierKind;
 use crate::detect::DetectorKind;
 use crate::frame::Input;
-use crate::health::{Health, HealthReport};
+use crate::health::{Health, HealthReport, StreamReport};
 use crate::report::Verdict;
-use crate::ros::convert::{compressed_image, detection_array, image_msg, raw_image};
+use crate::ros::convert::{
+    compressed_image, detection_array, image_msg, raw_image, stream_summary,
+};
 use crate::ros::models::ModelCache;
 use crate::ros::params::{NodeConfig, Parameters};
 use crate::ros::qos::QosPolicy;
@@ -35,6 +37,12 @@ pub const IMAGE_TOPIC: &str = "image";
 pub const DETECTIONS_TOPIC: &str = "detections";
 /// Topic of the annotated images, drawn only while someone subscribes.
 pub const ANNOTATED_TOPIC: &str = "annotated_image";
+/// End of stream, under the resolved image topic: `<image>/end_of_stream`.
+pub const END_OF_STREAM_SUFFIX: &str = "end_of_stream";
+/// Stream summaries, under the resolved detections topic: `<detections>/summary`.
+pub const SUMMARY_SUFFIX: &str = "summary";
+/// How often an end of stream checks whether every frame is accounted for.
+const END_OF_STREAM_POLL: Duration = Duration::from_millis(10);
 /// After the first report of a failure cause, at most one report per cause this often.
 const FAILURE_REPORT_INTERVAL: Duration = Duration::from_secs(5);
 /// How often diagnostics are published; the log line comes every `LOG_EVERY` of them.
@@ -46,6 +54,7 @@ struct Outputs {
     node: Node,
     detections: Publisher<DetectionArray>,
     annotated: Publisher<Image>,
+    summary: Publisher<StreamSummary>,
     health: Mutex<Health>,
 }
 
@@ -53,13 +62,15 @@ struct Outputs {
 struct Shared {
     outputs: Arc<Outputs>,
     stages: RwLock<Option<Stages<Header>>>,
-    sequence: AtomicU64,
     models: ModelCache,
     /// Number of the latest accepted configuration change; a pipeline built for an
     /// older one is not applied.
     generation: AtomicU64,
     /// Which models run, and why the last change could not be applied (if it failed).
     model_state: Mutex<ModelState>,
+    end_of_stream_timeout: Mutex<Duration>,
+    /// Whether an end of stream is being waited for.
+    ending: AtomicBool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -96,6 +107,7 @@ pub struct VisionNode {
     _parameters: Parameters,
     _raw: Option<Subscription<Image>>,
     _compressed: Option<Subscription<CompressedImage>>,
+    _end_of_stream: Subscription<EndOfStream>,
     _timer: Timer,
 }
 
@@ -150,8 +162,7 @@ impl Shared {
 
     /// Numbers a received frame and queues it; counts frames the overflow policy drops.
     fn receive(&self, header: Header, input: Input, received_at: Instant) {
-        let sequence = self.sequence.fetch_add(1, Ordering::Relaxed);
-        self.outputs.health().received += 1;
+        let sequence = self.outputs.health().receive(received_at);
         let job = Job {
             meta: header,
             sequence,
@@ -164,9 +175,64 @@ impl Shared {
             self.outputs.health().dropped += dropped;
         }
     }
+
+    /// An end of stream: once every frame received is accounted for, and every frame the
+    /// source sent has arrived (or none came for `end_of_stream_timeout`), publishes the
+    /// stream's summary, after the results of its frames.
+    fn end_of_stream(self: &Arc<Self>, end: EndOfStream) {
+        let logger = self.outputs.node.logger();
+        if self.ending.swap(true, Ordering::SeqCst) {
+            log_warn!(
+                logger,
+                "end of stream while the previous one is being summarised: ignored"
+            );
+            return;
+        }
+        log_info!(
+            logger,
+            "end of stream: {} frames sent; waiting for those in flight",
+            end.frames
+        );
+        let shared = Arc::clone(self);
+        std::thread::spawn(move || {
+            let arrived = Instant::now();
+            let report = loop {
+                let timeout = *shared
+                    .end_of_stream_timeout
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                {
+                    let mut health = shared.outputs.health();
+                    let last = health
+                        .last_received_at()
+                        .map_or(arrived, |t| t.max(arrived));
+                    let arrived_all = health.stream_received() >= end.frames;
+                    if health.in_flight() == 0 && (arrived_all || last.elapsed() >= timeout) {
+                        break health.end_stream(end.frames, Instant::now());
+                    }
+                }
+                std::thread::sleep(END_OF_STREAM_POLL);
+            };
+            shared.outputs.publish_summary(end.header, &report);
+            shared.ending.store(false, Ordering::SeqCst);
+        });
+    }
 }
 
 impl Outputs {
+    /// Publishes (latched) and logs the summary of a stream.
+    fn publish_summary(&self, header: Header, report: &StreamReport) {
+        let logger = self.node.logger();
+        if report.complete() {
+            log_info!(logger, "stream complete: {report}");
+        } else {
+            log_warn!(logger, "stream incomplete: {report}");
+        }
+        if let Err(e) = self.summary.publish(stream_summary(header, report)) {
+            log_error!(logger, "publishing the stream summary: {e}");
+        }
+    }
+
     fn health(&self) -> std::sync::MutexGuard<'_, Health> {
         self.health.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -192,7 +258,11 @@ impl Outputs {
                 let msg = detection_array(header, sequence, &result, latency);
                 match self.detections.publish(msg) {
                     Ok(()) => self.health().published(latency),
-                    Err(e) => log_error!(self.node.logger(), "publishing results: {e}"),
+                    Err(e) => {
+                        // Counted, so that an end of stream does not wait for it.
+                        self.health().failed("not published", Instant::now());
+                        log_error!(self.node.logger(), "publishing results: {e}");
+                    }
                 }
             }
             Outcome::Failed {
@@ -227,10 +297,25 @@ impl VisionNode {
     pub fn new(node: Node) -> anyhow::Result<Self> {
         let parameters = Parameters::declare(&node)?;
         let config = parameters.config();
+        // Reliable, keep last: a subscriber that falls further behind loses the oldest,
+        // and its end-of-stream report says so.
+        let detections: Publisher<DetectionArray> =
+            node.create_publisher(DETECTIONS_TOPIC.keep_last(config.results_depth).reliable())?;
+        // Latched: a consumer that subscribes after the stream ended still gets it.
+        let summary_topic = format!("{}/{SUMMARY_SUFFIX}", detections.topic_name());
+        let summary = node.create_publisher(
+            summary_topic
+                .as_str()
+                .keep_last(1)
+                .reliable()
+                .transient_local(),
+        )?;
         let outputs = Arc::new(Outputs {
             node: Arc::clone(&node),
-            detections: node.create_publisher(DETECTIONS_TOPIC)?,
-            annotated: node.create_publisher(ANNOTATED_TOPIC)?,
+            detections,
+            annotated: node
+                .create_publisher(ANNOTATED_TOPIC.keep_last(config.annotated_depth).reliable())?,
+            summary,
             health: Mutex::new(Health::new(FAILURE_REPORT_INTERVAL, Instant::now())),
         });
         let sink_outputs = Arc::clone(&outputs);
@@ -244,13 +329,14 @@ impl VisionNode {
         let shared = Arc::new(Shared {
             outputs,
             stages: RwLock::new(Some(stages)),
-            sequence: AtomicU64::new(0),
             models,
             generation: AtomicU64::new(0),
             model_state: Mutex::new(ModelState {
                 active: describe(&config),
                 error: None,
             }),
+            end_of_stream_timeout: Mutex::new(config.end_of_stream_timeout),
+            ending: AtomicBool::new(false),
         });
 
         // Backpressure needs a history that never overwrites: KEEP_ALL, reliable.
@@ -291,9 +377,28 @@ impl VisionNode {
             None
         };
 
+        // Reliable and latched, whatever the images' QoS: an end of stream must not be
+        // lost, and may be sent before this node matched the source.
+        let receiver = Arc::clone(&shared);
+        let end_of_stream = node.create_subscription(
+            format!("{raw_topic}/{END_OF_STREAM_SUFFIX}")
+                .as_str()
+                .keep_last(1)
+                .reliable()
+                .transient_local(),
+            move |msg: EndOfStream| receiver.end_of_stream(msg),
+        )?;
+
         let timer = health_timer(&node, &shared, config.qos, topics.clone())?;
         let listener = Arc::clone(&shared);
         parameters.on_change(Box::new(move |config, name| {
+            if name == "end_of_stream_timeout" {
+                *listener
+                    .end_of_stream_timeout
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()) = config.end_of_stream_timeout;
+                return;
+            }
             if name == "overflow" {
                 let stages = listener.stages.read().unwrap_or_else(|e| e.into_inner());
                 if let Some(stages) = stages.as_ref() {
@@ -338,6 +443,7 @@ impl VisionNode {
             _parameters: parameters,
             _raw: raw,
             _compressed: compressed,
+            _end_of_stream: end_of_stream,
             _timer: timer,
         })
     }

@@ -5,6 +5,7 @@
 
 use std::str::FromStr;
 use std::sync::{Arc, OnceLock, RwLock};
+use std::time::Duration;
 
 use rclrs::{MandatoryParameter, Node, ParameterRange, ReadOnlyParameter};
 
@@ -23,7 +24,13 @@ use crate::stages::{Capacities, Overflow};
 pub struct NodeConfig {
     pub qos: QosPolicy,
     pub qos_depth: u32,
+    /// History depth of the detections publisher, messages.
+    pub results_depth: u32,
+    /// History depth of the annotated image publisher, images.
+    pub annotated_depth: u32,
     pub transport: Transport,
+    /// How long after the last frame an end of stream waits for frames still missing.
+    pub end_of_stream_timeout: Duration,
     pub overflow: Overflow,
     pub capacities: Capacities,
     pub detector: DetectorKind,
@@ -153,11 +160,34 @@ pub const PARAMETERS: &[ParamDoc] = &[
          the publisher",
     ),
     doc(
+        "results_depth",
+        int(100, 1, 100000),
+        false,
+        "History depth (messages) of the reliable detections publisher: how far a \
+         subscriber may fall behind before it loses results (and its end-of-stream report \
+         says so)",
+    ),
+    doc(
+        "annotated_depth",
+        int(10, 1, 1000),
+        false,
+        "History depth (images) of the reliable annotated_image publisher; each image \
+         held is width x height x 3 bytes",
+    ),
+    doc(
         "transport",
         choice("raw", Transport::NAMES),
         false,
         "Input: raw (sensor_msgs/Image on `image`), compressed (sensor_msgs/CompressedImage \
          on `image/compressed`, JPEG or PNG) or both",
+    ),
+    doc(
+        "end_of_stream_timeout",
+        double(2.0, 0.0, 3600.0),
+        true,
+        "At an end of stream (rust_vision/EndOfStream on `image/end_of_stream`), how long \
+         to wait for frames the source sent that have not arrived, seconds after the last \
+         one received; those still missing then are counted lost in the summary",
     ),
     doc(
         "overflow",
@@ -417,7 +447,10 @@ impl NodeConfig {
         let mut config = NodeConfig {
             qos: QosPolicy::SensorData,
             qos_depth: 0,
+            results_depth: 0,
+            annotated_depth: 0,
             transport: Transport::Raw,
+            end_of_stream_timeout: Duration::ZERO,
             overflow: Overflow::Latest,
             capacities: Capacities::default(),
             detector: DetectorKind::Blobs,
@@ -473,7 +506,16 @@ impl NodeConfig {
         match name {
             "qos" => next.qos = parse(text()?)?,
             "qos_depth" => next.qos_depth = count(u32_max)? as u32,
+            "results_depth" => next.results_depth = count(u32_max)? as u32,
+            "annotated_depth" => next.annotated_depth = count(u32_max)? as u32,
             "transport" => next.transport = parse(text()?)?,
+            "end_of_stream_timeout" => {
+                let seconds = double()?;
+                if !(0.0..=3600.0).contains(&seconds) {
+                    return Err(invalid(format!("{seconds} is outside 0..3600 seconds")));
+                }
+                next.end_of_stream_timeout = Duration::from_secs_f64(seconds);
+            }
             "overflow" => next.overflow = parse(text()?)?,
             "input_queue" => next.capacities.input = count(u32_max)? as usize,
             "stage_queue" => next.capacities.stage = count(u32_max)? as usize,

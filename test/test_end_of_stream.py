@@ -1,0 +1,163 @@
+"""End of stream: the source's EndOfStream, vision_node's StreamSummary, and the
+completeness report of results_subscriber; real processes over DDS."""
+
+import subprocess
+import sys
+
+import cv2
+import pytest
+from conftest import installed, publish_all, spin_until
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from rust_vision.msg import DetectionArray, EndOfStream, StreamSummary
+from scenes import make_scene
+from sensor_msgs.msg import CompressedImage
+
+import numpy as np
+
+LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                     durability=DurabilityPolicy.TRANSIENT_LOCAL)
+
+
+def start_subscriber(ns, *args):
+    """results_subscriber in namespace `ns`, once it has matched vision_node."""
+    process = subprocess.Popen(
+        [sys.executable, str(installed('results_subscriber')), '--quiet', *args,
+         '--ros-args', '-r', f'__ns:={ns}'],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    first = process.stdout.readline()
+    assert 'subscribed to' in first, first
+    return process
+
+
+def end_of_stream(node, topic, frames):
+    """Publishes an EndOfStream of `frames` frames on `topic`, as image_publisher does."""
+    publisher = node.create_publisher(EndOfStream, topic, LATCHED)
+    msg = EndOfStream(frames=frames)
+    msg.header.stamp = node.get_clock().now().to_msg()
+    msg.header.frame_id = 'camera'
+    publisher.publish(msg)
+    return publisher
+
+
+@pytest.mark.parametrize('source, compress, count', [
+    ('synthetic', 'none', 30), ('skimage', 'jpeg', 6)])
+def test_n_frames_in_n_results_out_then_the_summary(
+        source, compress, count, vision_node, rclpy_node, collect, tmp_path):
+    """The real publisher (raw synthetic frames, or skimage's photos as JPEG, as fast as
+    it can), vision_node (reliable, overflow all) and the real subscriber saving the
+    annotated frames: every frame has its result, once, then a complete summary."""
+    ns = f'/eos_{compress}'
+    vision_node('-r', f'__ns:={ns}', '-p', 'qos:=reliable', '-p', 'overflow:=all',
+                '-p', 'transport:=both', '-p', f'annotated_depth:={count}')
+    summaries = collect(StreamSummary, f'{ns}/detections/summary', LATCHED)
+    saved, lines = tmp_path / 'annotated', tmp_path / 'results.jsonl'
+    subscriber = start_subscriber(ns, '--save-annotated', str(saved), '--output', str(lines))
+    publisher = subprocess.run(
+        [sys.executable, str(installed('image_publisher')), '--source', source,
+         '--count', str(count), '--rate', '0', '--compress', compress,
+         '--ros-args', '-r', f'__ns:={ns}'],
+        capture_output=True, text=True, timeout=120)
+    assert publisher.returncode == 0, publisher.stderr
+    printed = subscriber.communicate(timeout=60)[0]
+    assert subscriber.returncode == 0, printed
+    assert (f'end of stream: {count} frames sent, {count} received by vision_node, '
+            f'{count} processed, 0 failed, 0 dropped, 0 lost in transport; {count} results '
+            'received here, 0 frames missing, 0 duplicates: complete') in printed, printed
+    assert f'{count} annotated frames saved' in printed, printed
+
+    spin_until(rclpy_node, lambda: summaries.messages)
+    summary = summaries.messages[0]
+    assert (summary.frames_sent, summary.frames_received, summary.frames_processed,
+            summary.frames_failed, summary.frames_dropped, summary.frames_lost,
+            summary.first_sequence, summary.complete) == (count, count, count, 0, 0, 0, 0, True)
+    assert summary.header.frame_id == 'camera_optical_frame' and summary.duration > 0
+    assert len(lines.read_text().splitlines()) == count
+    files = sorted(p.name for p in saved.iterdir())
+    assert files == [f'{i:06d}.jpg' for i in range(count)]
+    assert cv2.imread(str(saved / files[0])) is not None
+
+
+def test_a_frame_that_fails_is_reported_as_failed(vision_node, rclpy_node, collect):
+    """A corrupt JPEG in the middle of a stream: counted failed with its cause; the other
+    frames processed; a second stream is accounted for on its own."""
+    ns = '/eos_failed'
+    vision_node('-r', f'__ns:={ns}', '-p', 'qos:=reliable', '-p', 'overflow:=all',
+                '-p', 'transport:=compressed')
+    results = collect(DetectionArray, f'{ns}/detections')
+    summaries = collect(StreamSummary, f'{ns}/detections/summary', LATCHED)
+    rng = np.random.default_rng(5)
+    frames = []
+    for i in range(8):
+        ok, jpeg = cv2.imencode('.jpg', make_scene(160, 120, 2, rng)[0])
+        msg = CompressedImage(format='jpeg', data=jpeg.tobytes()[:200 if i == 3 else None])
+        msg.header.frame_id = f'f{i}'
+        msg.header.stamp = rclpy_node.get_clock().now().to_msg()
+        frames.append(msg)
+    warmup = CompressedImage(format='jpeg', data=cv2.imencode(
+        '.jpg', np.zeros((8, 8, 3), np.uint8))[1].tobytes())
+    warmups = publish_all(rclpy_node, f'{ns}/image/compressed', frames, results,
+                          msg_type=CompressedImage, warmup=warmup)
+    eos = end_of_stream(rclpy_node, f'{ns}/image/end_of_stream', warmups + len(frames))
+    try:
+        spin_until(rclpy_node, lambda: summaries.messages)
+        summary = summaries.messages[0]
+        assert (summary.frames_sent, summary.frames_received, summary.frames_processed,
+                summary.frames_failed, summary.frames_lost, summary.complete) == (
+            warmups + 8, warmups + 8, warmups + 7, 1, 0, False)
+        assert list(summary.failure_causes) == ['corrupt_compressed']
+        assert list(summary.failure_counts) == [1]
+        # Every result came before the summary; the failed frame has none.
+        assert [m.header.frame_id for m in results.messages] == [
+            f'f{i}' for i in range(8) if i != 3]
+        # A second stream of one frame counts from where the first ended.
+        frames[0].header.frame_id = 'second'
+        publish_all(rclpy_node, f'{ns}/image/compressed', [frames[0]], results,
+                    msg_type=CompressedImage, warmup=warmup)
+        spin_until(rclpy_node, lambda: any(
+            m.header.frame_id == 'second' for m in results.messages))
+        second_sequence = results.messages[-1].sequence
+        eos.publish(EndOfStream(frames=1))
+        spin_until(rclpy_node, lambda: len(summaries.messages) >= 2)
+        second = summaries.messages[1]
+        # The warm-up frames of the second publish_all belong to the second stream too.
+        assert second.first_sequence == warmups + 8
+        assert second.frames_processed == second.frames_received == second_sequence + 1 - (
+            warmups + 8)
+    finally:
+        rclpy_node.destroy_publisher(eos)
+
+
+def test_the_subscriber_fails_when_frames_are_missing(vision_node, rclpy_node, tmp_path):
+    """The source says it sent 7 frames, 5 arrive: after end_of_stream_timeout vision_node
+    counts 2 lost, and results_subscriber reports them and exits with status 1."""
+    ns = '/eos_missing'
+    vision_node('-r', f'__ns:={ns}', '-p', 'qos:=reliable', '-p', 'overflow:=all',
+                '-p', 'end_of_stream_timeout:=0.5')
+    subscriber = start_subscriber(ns)
+    publisher = subprocess.run(
+        [sys.executable, str(installed('image_publisher')), '--count', '5', '--rate', '0',
+         '--no-end-of-stream', '--ros-args', '-r', f'__ns:={ns}'],
+        capture_output=True, text=True, timeout=60)
+    assert publisher.returncode == 0, publisher.stderr
+    eos = end_of_stream(rclpy_node, f'{ns}/image/end_of_stream', 7)
+    try:
+        printed = subscriber.communicate(timeout=30)[0]
+    finally:
+        rclpy_node.destroy_publisher(eos)
+    assert subscriber.returncode == 1, printed
+    assert ('end of stream: 7 frames sent, 5 received by vision_node, 5 processed, 0 failed, '
+            '0 dropped, 2 lost in transport; 5 results received here, 2 frames missing, '
+            '0 duplicates: INCOMPLETE') in printed, printed
+
+
+def test_the_subscriber_counts_duplicates_and_gaps():
+    """The tally on its own: a repeated sequence number is a duplicate, a skipped one a
+    gap, and a late one fills its gap."""
+    from results_subscriber import Tally
+
+    tally = Tally()
+    record = {'detections': [], 'latency': 0.001, 'end_to_end': 0.002}
+    for sequence in [0, 1, 3, 1, 5, 2]:
+        tally.add(dict(record, sequence=sequence))
+    assert (tally.results, tally.duplicates, tally.gaps) == (5, 1, 1)  # 4 never came
+    assert tally.in_range(0, 4) == 4 and tally.in_range(4, 2) == 1
