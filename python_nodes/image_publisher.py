@@ -74,8 +74,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument('--source', default='synthetic',
                         help='synthetic, skimage, a folder of images, a video file, or '
                              'camera:<device number> (synthetic)')
-    parser.add_argument('--loop', action='store_true',
-                        help='start a finite source again at its end')
+    parser.add_argument('--loop', action=argparse.BooleanOptionalAction, default=False,
+                        help='start a finite source again at its end (off)')
     parser.add_argument('--rate', type=float, default=10.0,
                         help='frames per second; 0 for as fast as possible (10)')
     parser.add_argument('--count', type=int, default=0,

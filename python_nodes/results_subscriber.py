@@ -50,7 +50,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument('--qos', choices=sorted(QOS), default='reliable', help='(reliable)')
     parser.add_argument('--output', type=Path, metavar='FILE',
                         help="write one JSON line per result ('-' for stdout)")
-    parser.add_argument('--save-annotated', type=Path, metavar='FOLDER',
+    parser.add_argument('--save-annotated', type=lambda s: Path(s) if s else None,
+                        metavar='FOLDER',
                         help='save the annotated images (topic annotated_image) as '
                              'FOLDER/<sequence>.jpg')
     parser.add_argument('--annotated-topic', default='annotated_image',

@@ -12,7 +12,7 @@ use signal_hook::iterator::Signals;
 
 fn main() {
     if std::env::args().nth(1).as_deref() == Some("--print-defaults") {
-        print!("{}", rust_vision::ros::params::defaults_yaml("vision_node"));
+        print!("{}", rust_vision::ros::params::defaults_yaml());
         return;
     }
     if let Err(e) = run() {

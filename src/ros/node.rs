@@ -14,7 +14,8 @@ use rclrs::{
 use ros_env::diagnostic_msgs::msg::{DiagnosticArray, DiagnosticStatus, KeyValue};
 use ros_env::rust_vision::msg::{DetectionArray, EndOfStream, StreamSummary};
 use ros_env::sensor_msgs::msg::{CompressedImage, Image};
-use ros_env::std_msgs::msg::Header;
+use ros_env::std_msgs::msg::{ColorRGBA, Header};
+use ros_env::visualization_msgs::msg::Marker;
 
 use crate::annotate::annotate;
 use crate::classify::ClassifierKind;
@@ -37,6 +38,8 @@ pub const IMAGE_TOPIC: &str = "image";
 pub const DETECTIONS_TOPIC: &str = "detections";
 /// Topic of the annotated images, drawn only while someone subscribes.
 pub const ANNOTATED_TOPIC: &str = "annotated_image";
+/// The diagnostics figures as an rviz text marker (rviz has no diagnostics display).
+pub const STATUS_MARKER_TOPIC: &str = "status_marker";
 /// End of stream, under the resolved image topic: `<image>/end_of_stream`.
 pub const END_OF_STREAM_SUFFIX: &str = "end_of_stream";
 /// Stream summaries, under the resolved detections topic: `<detections>/summary`.
@@ -56,6 +59,8 @@ struct Outputs {
     annotated: Publisher<Image>,
     summary: Publisher<StreamSummary>,
     health: Mutex<Health>,
+    /// frame_id of the latest result: the frame the status marker is drawn in.
+    frame_id: Mutex<String>,
 }
 
 /// What the subscriptions, the timer and parameter changes share.
@@ -255,6 +260,9 @@ impl Outputs {
                     }
                 }
                 let latency = received_at.elapsed();
+                if let Ok(mut frame_id) = self.frame_id.lock() {
+                    frame_id.clone_from(&header.frame_id);
+                }
                 let msg = detection_array(header, sequence, &result, latency);
                 match self.detections.publish(msg) {
                     Ok(()) => self.health().published(latency),
@@ -316,6 +324,7 @@ impl VisionNode {
             annotated: node
                 .create_publisher(ANNOTATED_TOPIC.keep_last(config.annotated_depth).reliable())?,
             summary,
+            frame_id: Mutex::new(String::new()),
             health: Mutex::new(Health::new(FAILURE_REPORT_INTERVAL, Instant::now())),
         });
         let sink_outputs = Arc::clone(&outputs);
@@ -492,6 +501,7 @@ fn health_timer(
     topics: Vec<String>,
 ) -> anyhow::Result<Timer> {
     let diagnostics: Publisher<DiagnosticArray> = node.create_publisher("/diagnostics")?;
+    let marker: Publisher<Marker> = node.create_publisher(STATUS_MARKER_TOPIC)?;
     let (node, shared) = (Arc::clone(node), Arc::clone(shared));
     let mut ticks = 0u64;
     let mut last = (0u64, 0u64);
@@ -505,9 +515,25 @@ fn health_timer(
             };
             let report = shared.outputs.health().report(depths, Instant::now());
             let status = status(&node, &report, &shared.model_state(), &mut last);
+            let stamp = node.get_clock().now().to_ros_msg().unwrap_or_default();
+            if marker.get_subscription_count().unwrap_or(0) > 0 {
+                let frame_id = shared
+                    .outputs
+                    .frame_id
+                    .lock()
+                    .map(|f| f.clone())
+                    .unwrap_or_default();
+                let header = Header {
+                    stamp: stamp.clone(),
+                    frame_id,
+                };
+                if let Err(e) = marker.publish(status_marker(header, &status)) {
+                    log_error!(node.logger(), "publishing the status marker: {e}");
+                }
+            }
             let msg = DiagnosticArray {
                 header: Header {
-                    stamp: node.get_clock().now().to_ros_msg().unwrap_or_default(),
+                    stamp,
                     frame_id: String::new(),
                 },
                 status: vec![status],
@@ -562,6 +588,42 @@ fn status(
             .map(|(key, value)| KeyValue { key, value })
             .collect(),
     }
+}
+
+/// The diagnostic status as a text marker in the camera's frame, for rviz (whose fixed
+/// frame is then the camera's): the message, then one line per figure.
+fn status_marker(header: Header, status: &DiagnosticStatus) -> Marker {
+    let mut text = status.message.clone();
+    for kv in &status.values {
+        text += &format!("\n{}: {}", kv.key, kv.value);
+    }
+    let mut marker = Marker {
+        header,
+        ns: "rust_vision".into(),
+        type_: Marker::TEXT_VIEW_FACING,
+        action: Marker::ADD,
+        text,
+        // Text height, metres (the unit of the frame); white, or amber on WARN.
+        color: if status.level == DiagnosticStatus::OK {
+            ColorRGBA {
+                r: 1.0,
+                g: 1.0,
+                b: 1.0,
+                a: 1.0,
+            }
+        } else {
+            ColorRGBA {
+                r: 1.0,
+                g: 0.75,
+                b: 0.0,
+                a: 1.0,
+            }
+        },
+        ..Default::default()
+    };
+    marker.scale.z = 0.05;
+    marker.pose.orientation.w = 1.0;
+    marker
 }
 
 /// A best-effort publisher never matches a reliable subscription, and DDS says nothing:

@@ -396,11 +396,15 @@ pub const PARAMETERS: &[ParamDoc] = &[
     ),
 ];
 
-/// Every parameter with its default, as a ROS 2 parameters file for node `node`
-/// (descriptions as comments): what `vision_node --print-defaults` prints, and what
-/// `config/vision_node.yaml` holds.
-pub fn defaults_yaml(node: &str) -> String {
-    let mut out = format!("{node}:\n  ros__parameters:\n");
+/// Every parameter with its default, as a ROS 2 parameters file (descriptions as
+/// comments): what `vision_node --print-defaults` prints, and what
+/// `config/vision_node.yaml` holds. Its key is `/**`, so that it applies whatever name
+/// and namespace the node runs under (a plain `vision_node:` key misses a namespaced node).
+pub fn defaults_yaml() -> String {
+    let mut out = String::from(
+        "# vision_node's parameters at their defaults: [range; runtime or start-up only]\n\
+         /**:\n  ros__parameters:\n",
+    );
     for doc in PARAMETERS {
         let value = match doc.kind {
             Kind::Int { value, .. } => value.to_string(),

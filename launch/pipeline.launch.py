@@ -1,0 +1,121 @@
+"""The whole pipeline: image_publisher -> vision_node -> results_subscriber, and rviz.
+
+    ros2 launch rust_vision pipeline.launch.py
+    ros2 launch rust_vision pipeline.launch.py source:=/data/photos save_annotated:=/tmp/out
+    ros2 launch rust_vision pipeline.launch.py source:=camera:0 qos:=sensor_data \\
+        overflow:=latest rviz:=true
+
+By default the photos of skimage.data go through OpenCV's frontal face cascade, reliable
+and without drops; at their end the publisher sends an end of stream, vision_node its
+summary, and results_subscriber its completeness report (and exits).
+"""
+
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument
+from launch.conditions import IfCondition
+from launch.substitutions import (LaunchConfiguration, PathJoinSubstitution,
+                                  PythonExpression)
+from launch_ros.actions import Node
+from launch_ros.substitutions import FindPackageShare
+
+
+def face_cascade():
+    """OpenCV's frontal face cascade: opencv-python's copy, else the Debian/Ubuntu one."""
+    try:
+        import cv2
+        return cv2.data.haarcascades + 'haarcascade_frontalface_default.xml'
+    except (ImportError, AttributeError):
+        return '/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml'
+
+
+def generate_launch_description():
+    namespace = LaunchConfiguration('namespace')
+    image = LaunchConfiguration('image')
+    qos = LaunchConfiguration('qos')
+    return LaunchDescription([
+        DeclareLaunchArgument('namespace', default_value='',
+                              description='namespace of the three nodes'),
+        DeclareLaunchArgument('image', default_value='image',
+                              description='image topic between publisher and vision_node'),
+        DeclareLaunchArgument('source', default_value='skimage',
+                              description='synthetic, skimage, a folder of images, a video '
+                                          'file or camera:<n>'),
+        DeclareLaunchArgument('rate', default_value='2.0',
+                              description='frames per second; 0 for as fast as possible'),
+        DeclareLaunchArgument('loop', default_value='false',
+                              description='true: start the source again at its end'),
+        DeclareLaunchArgument('compress', default_value='none',
+                              description='publish raw (none) or jpeg or png'),
+        DeclareLaunchArgument('qos', default_value='reliable',
+                              description='publisher and vision_node QoS: reliable or '
+                                          'sensor_data'),
+        DeclareLaunchArgument('overflow', default_value='all',
+                              description='vision_node full input queue: all (wait) or '
+                                          'latest (drop the oldest)'),
+        DeclareLaunchArgument('detector', default_value='cascade',
+                              description='blobs, cascade or onnx'),
+        DeclareLaunchArgument('cascade_model', default_value=face_cascade(),
+                              description='detector cascade: OpenCV cascade XML file'),
+        DeclareLaunchArgument('onnx_model', default_value='',
+                              description='detector onnx: YOLO model file'),
+        DeclareLaunchArgument('onnx_labels', default_value='',
+                              description='detector onnx: labels file (empty: metadata)'),
+        DeclareLaunchArgument('classifier', default_value='none',
+                              description='none, color, cascade or onnx'),
+        DeclareLaunchArgument('classifier_model', default_value='',
+                              description='classifier cascade or onnx: model file'),
+        DeclareLaunchArgument('save_annotated', default_value='',
+                              description='folder for the annotated frames (empty: none)'),
+        DeclareLaunchArgument('rviz', default_value='true',
+                              description='start rviz with the raw and annotated images'),
+        Node(
+            package='rust_vision',
+            executable='image_publisher',
+            namespace=namespace,
+            arguments=['--source', LaunchConfiguration('source'),
+                       '--rate', LaunchConfiguration('rate'),
+                       '--compress', LaunchConfiguration('compress'),
+                       '--qos', qos,
+                       PythonExpression(["'--loop' if '", LaunchConfiguration('loop'),
+                                         "'.lower() == 'true' else '--no-loop'"])],
+            remappings=[('image', image)],
+            output='screen',
+        ),
+        Node(
+            package='rust_vision',
+            executable='vision_node',
+            namespace=namespace,
+            parameters=[
+                PathJoinSubstitution(
+                    [FindPackageShare('rust_vision'), 'config', 'vision_node.yaml']), {
+                    'qos': qos,
+                    'transport': 'both',
+                    'overflow': LaunchConfiguration('overflow'),
+                    'detector': LaunchConfiguration('detector'),
+                    'cascade.model': LaunchConfiguration('cascade_model'),
+                    'onnx.model': LaunchConfiguration('onnx_model'),
+                    'onnx.labels': LaunchConfiguration('onnx_labels'),
+                    'classifier': LaunchConfiguration('classifier'),
+                    'classifier.model': LaunchConfiguration('classifier_model'),
+                }],
+            remappings=[('image', image)],
+            output='screen',
+        ),
+        Node(
+            package='rust_vision',
+            executable='results_subscriber',
+            namespace=namespace,
+            arguments=['--qos', qos,
+                       '--save-annotated', LaunchConfiguration('save_annotated')],
+            output='screen',
+        ),
+        Node(
+            package='rviz2',
+            executable='rviz2',
+            namespace=namespace,
+            arguments=['-d', PathJoinSubstitution(
+                [FindPackageShare('rust_vision'), 'rviz', 'pipeline.rviz'])],
+            remappings=[('image', image)],
+            condition=IfCondition(LaunchConfiguration('rviz')),
+        ),
+    ])
