@@ -1,7 +1,7 @@
 # rust_vision: build and test on a machine without ROS 2 (PyPI wheels in a project venv),
 # or on top of a sourced ROS 2 installation (nothing installed then).
 #
-#   make demo               set everything up and run the pipeline for a few seconds
+#   make demo               set everything up and run the pipeline on real photos
 #   make test               set everything up and run every test
 #   make ROS_DISTRO=kilted test
 
@@ -70,8 +70,8 @@ package: interfaces
 build: package
 	$(RUN) cargo build --workspace --all-targets
 
-# The pipeline for a few seconds on synthetic camera images: image_publisher -> vision_node
-# -> results_subscriber.
+# The pipeline on real photos: image_publisher -> vision_node (face cascade) ->
+# results_subscriber, annotated frames in demo_output/
 demo: package
 	$(RUN) tools/demo
 
