@@ -63,8 +63,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument('--idle-timeout', type=float, default=0.0, metavar='SECONDS',
                         help='exit when no result came for this long after the first (off)')
     parser.add_argument('--end-timeout', type=float, default=2.0, metavar='SECONDS',
-                        help='after the summary, wait this long for results (and annotated '
-                             'frames) still on the way (2)')
+                        help='after the summary, wait for results (and annotated frames) '
+                             'still on the way until none came for this long (2)')
     parser.add_argument('--exit-at-end', action=argparse.BooleanOptionalAction, default=True,
                         help='exit after the completeness report of a stream (on)')
     parser.add_argument('--quiet', action='store_true', help='no line per result')
@@ -219,6 +219,25 @@ class AnnotatedSaver:
         self.saved += 1
 
 
+def wait_for_stream(node, tally: Tally, saver: AnnotatedSaver | None,
+                    summary: StreamSummary, timeout: float) -> None:
+    """Spins until every result of the stream (and its annotated frame) is here, for as
+    long as they keep coming: until none came for `timeout` seconds."""
+    def progress():
+        return tally.results, tally.duplicates, saver.saved if saver else 0
+
+    def waiting():
+        return (tally.in_range(summary.first_sequence, summary.frames_received)
+                < summary.frames_processed
+                or (saver is not None and saver.saved < tally.results))
+
+    before, since = progress(), time.monotonic()
+    while waiting() and time.monotonic() - since < timeout:
+        rclpy.spin_once(node, timeout_sec=0.05)
+        if progress() != before:
+            before, since = progress(), time.monotonic()
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv if argv is None else argv
     args = parse_args(rclpy.utilities.remove_ros_args(argv)[1:])
@@ -281,12 +300,7 @@ def main(argv: list[str] | None = None) -> int:
                 last = now
             if summaries:
                 summary = summaries.pop(0)
-                expected = summary.frames_processed
-                deadline = now + args.end_timeout
-                while time.monotonic() < deadline and (
-                        tally.in_range(summary.first_sequence, summary.frames_received)
-                        < expected or (saver is not None and saver.saved < tally.results)):
-                    rclpy.spin_once(node, timeout_sec=0.05)
+                wait_for_stream(node, tally, saver, summary, args.end_timeout)
                 here = tally.in_range(summary.first_sequence, summary.frames_received)
                 text, missing = completeness(summary, here, tally.duplicates)
                 tqdm.write(text, file=sys.stdout)

@@ -246,7 +246,7 @@ def spin_until_time(node, seconds):
 def publish_all(node, topic, messages, results, rate=30.0, qos=None, msg_type=None,
                 warmup=None):
     """Publishes `messages` on `topic` once vision_node answers; returns the number of
-    warm-up frames sent.
+    warm-up frames vision_node received (one result each), for end-of-stream counts.
 
     Until then a warm-up frame goes out every 0.2 s: only a result for it proves that every
     reader and writer on the way has matched, so that no counted frame or result is lost
@@ -263,17 +263,14 @@ def publish_all(node, topic, messages, results, rate=30.0, qos=None, msg_type=No
                                node.get_clock().now().to_msg())
         warmup.header.frame_id = 'warmup'
 
-        warmups = 0
-
         def answered():
-            nonlocal warmups
             publisher.publish(warmup)
-            warmups += 1
             spin_until_time(node, 0.2)
             return any(m.header.frame_id == 'warmup' for m in results.messages)
 
         spin_until(node, answered)
         spin_until_time(node, 0.3)
+        warmups = sum(m.header.frame_id == 'warmup' for m in results.messages)
         results.messages[:] = [m for m in results.messages if m.header.frame_id != 'warmup']
         for msg in messages:
             publisher.publish(msg)
@@ -283,6 +280,25 @@ def publish_all(node, topic, messages, results, rate=30.0, qos=None, msg_type=No
         return warmups
     finally:
         node.destroy_publisher(publisher)
+
+
+def latched():
+    """The QoS of EndOfStream and StreamSummary: reliable, transient local, depth 1."""
+    from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+    return QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                      durability=DurabilityPolicy.TRANSIENT_LOCAL)
+
+
+def end_of_stream(node, topic, frames):
+    """Publishes an EndOfStream of `frames` frames on `topic`, as image_publisher does."""
+    from rust_vision.msg import EndOfStream
+
+    publisher = node.create_publisher(EndOfStream, topic, latched())
+    msg = EndOfStream(frames=frames)
+    msg.header.stamp = node.get_clock().now().to_msg()
+    msg.header.frame_id = 'camera'
+    publisher.publish(msg)
+    return publisher
 
 
 def assert_matches_truth(result, shapes, min_iou=0.9):

@@ -5,17 +5,12 @@ import subprocess
 import sys
 
 import cv2
+import numpy as np
 import pytest
-from conftest import installed, publish_all, spin_until
-from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from conftest import end_of_stream, installed, latched, publish_all, spin_until
 from rust_vision.msg import DetectionArray, EndOfStream, StreamSummary
 from scenes import make_scene
 from sensor_msgs.msg import CompressedImage
-
-import numpy as np
-
-LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                     durability=DurabilityPolicy.TRANSIENT_LOCAL)
 
 
 def start_subscriber(ns, *args):
@@ -29,16 +24,6 @@ def start_subscriber(ns, *args):
     return process
 
 
-def end_of_stream(node, topic, frames):
-    """Publishes an EndOfStream of `frames` frames on `topic`, as image_publisher does."""
-    publisher = node.create_publisher(EndOfStream, topic, LATCHED)
-    msg = EndOfStream(frames=frames)
-    msg.header.stamp = node.get_clock().now().to_msg()
-    msg.header.frame_id = 'camera'
-    publisher.publish(msg)
-    return publisher
-
-
 @pytest.mark.parametrize('source, compress, count', [
     ('synthetic', 'none', 30), ('skimage', 'jpeg', 6)])
 def test_n_frames_in_n_results_out_then_the_summary(
@@ -49,7 +34,7 @@ def test_n_frames_in_n_results_out_then_the_summary(
     ns = f'/eos_{compress}'
     vision_node('-r', f'__ns:={ns}', '-p', 'qos:=reliable', '-p', 'overflow:=all',
                 '-p', 'transport:=both', '-p', f'annotated_depth:={count}')
-    summaries = collect(StreamSummary, f'{ns}/detections/summary', LATCHED)
+    summaries = collect(StreamSummary, f'{ns}/detections/summary', latched())
     saved, lines = tmp_path / 'annotated', tmp_path / 'results.jsonl'
     subscriber = start_subscriber(ns, '--save-annotated', str(saved), '--output', str(lines))
     publisher = subprocess.run(
@@ -84,7 +69,7 @@ def test_a_frame_that_fails_is_reported_as_failed(vision_node, rclpy_node, colle
     vision_node('-r', f'__ns:={ns}', '-p', 'qos:=reliable', '-p', 'overflow:=all',
                 '-p', 'transport:=compressed')
     results = collect(DetectionArray, f'{ns}/detections')
-    summaries = collect(StreamSummary, f'{ns}/detections/summary', LATCHED)
+    summaries = collect(StreamSummary, f'{ns}/detections/summary', latched())
     rng = np.random.default_rng(5)
     frames = []
     for i in range(8):

@@ -8,12 +8,12 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from conftest import (assert_matches_truth, image_msg, publish_all, ROOT, set_parameter,
-                      spin_until, spin_until_time)
+from conftest import (assert_matches_truth, end_of_stream, image_msg, latched, publish_all,
+                      ROOT, set_parameter, spin_until, spin_until_time)
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import Log
 from rclpy.qos import qos_profile_sensor_data
-from rust_vision.msg import DetectionArray
+from rust_vision.msg import DetectionArray, StreamSummary
 from scenes import compress, iou, make_scene
 from sensor_msgs.msg import CompressedImage, Image
 
@@ -94,8 +94,16 @@ def test_overflow_policy(overflow, vision_node, rclpy_node, collect):
     count = 60
     msgs = [image_msg(rgb, 'rgb8', f'f{i}', rclpy_node.get_clock().now().to_msg())
             for i in range(count)]
-    publish_all(rclpy_node, f'{ns}/image', msgs, results, rate=0)
-    spin_until_time(rclpy_node, 2.0)
+    warmups = publish_all(rclpy_node, f'{ns}/image', msgs, results, rate=0)
+    # At the end of the stream every frame is accounted for, and its result published.
+    summaries = collect(StreamSummary, f'{ns}/detections/summary', latched())
+    eos = end_of_stream(rclpy_node, f'{ns}/image/end_of_stream', warmups + count)
+    try:
+        stream = spin_until(rclpy_node, lambda: summaries.messages, timeout=60)[0]
+    finally:
+        rclpy_node.destroy_publisher(eos)
+    spin_until(rclpy_node, lambda: len(results.messages) >= stream.frames_processed - warmups)
+    assert stream.frames_received == warmups + count and stream.frames_lost == 0
     assert node.stop() == 0
     received, published, failed, dropped = summary(node.output())
     assert failed == 0

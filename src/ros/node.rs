@@ -1,7 +1,7 @@
 //! vision_node: subscribes to images, runs them through the core's concurrent stages,
 //! publishes results, annotated images, diagnostics and, at each end of stream, a summary.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -506,6 +506,7 @@ fn health_timer(
     let mut ticks = 0u64;
     let mut last = (0u64, 0u64);
     let mut warned = HashSet::new();
+    let mut publishers = HashMap::new();
     Ok(node
         .clone()
         .create_timer_repeating(DIAGNOSTICS_PERIOD, move || {
@@ -551,7 +552,7 @@ fn health_timer(
                 log_info!(node.logger(), "{}", line.join(", "));
             }
             if qos == QosPolicy::Reliable {
-                warn_incompatible_publishers(&node, &topics, &mut warned);
+                warn_incompatible_publishers(&node, &topics, &mut warned, &mut publishers);
             }
         })?)
 }
@@ -628,8 +629,19 @@ fn status_marker(header: Header, status: &DiagnosticStatus) -> Marker {
 
 /// A best-effort publisher never matches a reliable subscription, and DDS says nothing:
 /// the most common reason for "no detections". Warns once per publisher and topic.
-fn warn_incompatible_publishers(node: &Node, topics: &[String], warned: &mut HashSet<String>) {
+/// Looks only when the number of publishers changed: rclrs logs an error for every remote
+/// endpoint whose history the middleware does not report.
+fn warn_incompatible_publishers(
+    node: &Node,
+    topics: &[String],
+    warned: &mut HashSet<String>,
+    counts: &mut HashMap<String, usize>,
+) {
     for topic in topics {
+        let count = node.count_publishers(topic).unwrap_or(0);
+        if counts.insert(topic.clone(), count) == Some(count) {
+            continue;
+        }
         for publisher in node.get_publishers_info_by_topic(topic).unwrap_or_default() {
             if publisher.qos_profile.reliability != QoSReliabilityPolicy::BestEffort {
                 continue;
