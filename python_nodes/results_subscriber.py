@@ -30,7 +30,10 @@ from tqdm import tqdm
 
 QOS = {
     'sensor_data': qos_profile_sensor_data,
-    'reliable': QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE),
+    # Transient local, as vision_node offers: results published before vision_node's side
+    # of the match completed still arrive.
+    'reliable': QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE,
+                           durability=DurabilityPolicy.TRANSIENT_LOCAL),
 }
 # vision_node's summaries are latched: a late subscriber still gets the last one.
 LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,

@@ -238,6 +238,17 @@ impl Outputs {
         }
     }
 
+    /// Whether anyone subscribes to the annotated images: a reader this writer has matched,
+    /// or one the ROS graph knows of (which may come first).
+    fn annotated_wanted(&self) -> bool {
+        self.annotated.get_subscription_count().unwrap_or(0) > 0
+            || self
+                .node
+                .count_subscriptions(&self.annotated.topic_name())
+                .unwrap_or(0)
+                > 0
+    }
+
     fn health(&self) -> std::sync::MutexGuard<'_, Health> {
         self.health.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -253,7 +264,7 @@ impl Outputs {
                 mut image,
                 result,
             } => {
-                if self.annotated.get_subscription_count().unwrap_or(0) > 0 {
+                if self.annotated_wanted() {
                     annotate(&mut image, &result.detections);
                     if let Err(e) = self.annotated.publish(image_msg(header.clone(), image)) {
                         log_error!(self.node.logger(), "publishing the annotated image: {e}");
@@ -306,9 +317,15 @@ impl VisionNode {
         let parameters = Parameters::declare(&node)?;
         let config = parameters.config();
         // Reliable, keep last: a subscriber that falls further behind loses the oldest,
-        // and its end-of-stream report says so.
-        let detections: Publisher<DetectionArray> =
-            node.create_publisher(DETECTIONS_TOPIC.keep_last(config.results_depth).reliable())?;
+        // and its end-of-stream report says so. Transient local: DDS matches the two ends
+        // of a connection separately, and a subscriber this writer has not matched yet
+        // (though its reader matched us) still gets the results published meanwhile.
+        let detections: Publisher<DetectionArray> = node.create_publisher(
+            DETECTIONS_TOPIC
+                .keep_last(config.results_depth)
+                .reliable()
+                .transient_local(),
+        )?;
         // Latched: a consumer that subscribes after the stream ended still gets it.
         let summary_topic = format!("{}/{SUMMARY_SUFFIX}", detections.topic_name());
         let summary = node.create_publisher(
@@ -321,8 +338,12 @@ impl VisionNode {
         let outputs = Arc::new(Outputs {
             node: Arc::clone(&node),
             detections,
-            annotated: node
-                .create_publisher(ANNOTATED_TOPIC.keep_last(config.annotated_depth).reliable())?,
+            annotated: node.create_publisher(
+                ANNOTATED_TOPIC
+                    .keep_last(config.annotated_depth)
+                    .reliable()
+                    .transient_local(),
+            )?,
             summary,
             frame_id: Mutex::new(String::new()),
             health: Mutex::new(Health::new(FAILURE_REPORT_INTERVAL, Instant::now())),
