@@ -65,9 +65,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help='exit after this long; 0 runs until stopped (0)')
     parser.add_argument('--idle-timeout', type=float, default=0.0, metavar='SECONDS',
                         help='exit when no result came for this long after the first (off)')
-    parser.add_argument('--end-timeout', type=float, default=2.0, metavar='SECONDS',
+    parser.add_argument('--end-timeout', type=float, default=5.0, metavar='SECONDS',
                         help='after the summary, wait for results (and annotated frames) '
-                             'still on the way until none came for this long (2)')
+                             'still on the way until none came for this long; longer than '
+                             "DDS's retransmission period (3 s in Fast DDS) (5)")
     parser.add_argument('--exit-at-end', action=argparse.BooleanOptionalAction, default=True,
                         help='exit after the completeness report of a stream (on)')
     parser.add_argument('--quiet', action='store_true', help='no line per result')

@@ -183,7 +183,7 @@ pub const PARAMETERS: &[ParamDoc] = &[
     ),
     doc(
         "end_of_stream_timeout",
-        double(2.0, 0.0, 3600.0),
+        double(5.0, 0.0, 3600.0),
         true,
         "At an end of stream (rust_vision/EndOfStream on `image/end_of_stream`), how long \
          to wait for frames the source sent that have not arrived, seconds after the last \
