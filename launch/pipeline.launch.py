@@ -11,8 +11,9 @@ summary, and results_subscriber its completeness report (and exits).
 """
 
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument
+from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription
 from launch.conditions import IfCondition
+from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import (LaunchConfiguration, PathJoinSubstitution,
                                   PythonExpression)
 from launch_ros.actions import Node
@@ -81,25 +82,23 @@ def generate_launch_description():
             remappings=[('image', image)],
             output='screen',
         ),
-        Node(
-            package='rust_vision',
-            executable='vision_node',
-            namespace=namespace,
-            parameters=[
-                PathJoinSubstitution(
-                    [FindPackageShare('rust_vision'), 'config', 'vision_node.yaml']), {
-                    'qos': qos,
-                    'transport': 'both',
-                    'overflow': LaunchConfiguration('overflow'),
-                    'detector': LaunchConfiguration('detector'),
-                    'cascade.model': LaunchConfiguration('cascade_model'),
-                    'onnx.model': LaunchConfiguration('onnx_model'),
-                    'onnx.labels': LaunchConfiguration('onnx_labels'),
-                    'classifier': LaunchConfiguration('classifier'),
-                    'classifier.model': LaunchConfiguration('classifier_model'),
-                }],
-            remappings=[('image', image)],
-            output='screen',
+        # vision_node as vision.launch.py starts it (parameters file first, then these).
+        IncludeLaunchDescription(
+            PythonLaunchDescriptionSource(PathJoinSubstitution(
+                [FindPackageShare('rust_vision'), 'launch', 'vision.launch.py'])),
+            launch_arguments={
+                'namespace': namespace,
+                'image': image,
+                'qos': qos,
+                'transport': 'both',
+                'overflow': LaunchConfiguration('overflow'),
+                'detector': LaunchConfiguration('detector'),
+                'cascade_model': LaunchConfiguration('cascade_model'),
+                'onnx_model': LaunchConfiguration('onnx_model'),
+                'onnx_labels': LaunchConfiguration('onnx_labels'),
+                'classifier': LaunchConfiguration('classifier'),
+                'classifier_model': LaunchConfiguration('classifier_model'),
+            }.items(),
         ),
         Node(
             package='rust_vision',

@@ -126,6 +126,14 @@ def check_launch_file(path):
         parts = join.args[0].elts
         if calls(parts[0], 'FindPackageShare'):
             check_share_path(path.name, [literal(p) for p in parts[1:]])
+    for include in calls(tree, 'IncludeLaunchDescription'):
+        # An included launch file of this package: it declares every argument passed.
+        parts = calls(include, 'PathJoinSubstitution')[0].args[0].elts
+        included = ast.parse(ROOT.joinpath(*[literal(p) for p in parts[1:]]).read_text())
+        declared = {literal(c.args[0]) for c in calls(included, 'DeclareLaunchArgument')}
+        passed = {k.arg: k.value for k in include.keywords}['launch_arguments'].func.value
+        for key in map(literal, passed.keys):
+            assert key in declared, f'{path.name}: the included file declares no {key}'
 
 
 def check_xml_launch_file(path):
@@ -181,42 +189,34 @@ def test_rviz_config_shows_what_the_pipeline_publishes():
     assert f'({fixed})' in help_text.rsplit('--frame-id FRAME_ID', 1)[1].split('--')[0]
 
 
-@pytest.mark.parametrize('change,complaint', [
-    (("'qos': LaunchConfiguration('qos')", "'qos_typo': LaunchConfiguration('qos')"),
-     'no parameter qos_typo'),
-    (("executable='vision_node'", "executable='vision_nod'"), 'vision_nod'),
-    (("('image', LaunchConfiguration('image'))", "('images', LaunchConfiguration('image'))"),
-     'has no topic images'),
-    (("LaunchConfiguration('namespace')", "LaunchConfiguration('ns')"), 'undeclared'),
-])
-def test_the_check_finds_mistakes(tmp_path, change, complaint):
-    text = (ROOT / 'launch' / 'vision.launch.py').read_text()
-    assert change[0] in text
-    bad = tmp_path / 'bad.launch.py'
-    bad.write_text(text.replace(change[0], change[1]))
+MUTATIONS = [
+    ('vision.launch.py', "'qos': LaunchConfiguration('qos')",
+     "'qos_typo': LaunchConfiguration('qos')", 'no parameter qos_typo'),
+    ('vision.launch.py', "executable='vision_node'", "executable='vision_nod'", 'vision_nod'),
+    ('vision.launch.py', "('image', LaunchConfiguration('image'))",
+     "('images', LaunchConfiguration('image'))", 'has no topic images'),
+    ('vision.launch.py', "LaunchConfiguration('namespace')", "LaunchConfiguration('ns')",
+     'undeclared'),
+    ('vision.launch.xml', 'name="cascade.model"', 'name="cascade.modle"',
+     'no parameter cascade.modle'),
+    ('vision.launch.xml', 'exec="vision_node"', 'exec="visionnode"',
+     'no executable visionnode'),
+    ('vision.launch.xml', 'from="image"', 'from="img"', 'has no topic img'),
+    ('vision.launch.xml', '$(var qos)', '$(var q)', 'undeclared argument q'),
+    ('vision.launch.xml', 'config/vision_node.yaml', 'config/vision.yaml',
+     'no file config/vision.yaml'),
+    ('pipeline.launch.py', "'--rate'", "'--rates'", 'image_publisher has no option --rates'),
+    ('pipeline.launch.py', "'detector': LaunchConfiguration('detector')",
+     "'detectr': LaunchConfiguration('detector')", 'the included file declares no detectr'),
+]
+
+
+@pytest.mark.parametrize('name,before,after,complaint', MUTATIONS)
+def test_the_checks_find_mistakes(tmp_path, name, before, after, complaint):
+    text = (ROOT / 'launch' / name).read_text()
+    assert before in text
+    bad = tmp_path / f'bad.{name.split(".", 1)[1]}'
+    bad.write_text(text.replace(before, after))
+    check = check_xml_launch_file if name.endswith('.xml') else check_launch_file
     with pytest.raises(AssertionError, match=complaint):
-        check_launch_file(bad)
-
-
-@pytest.mark.parametrize('change,complaint', [
-    (('name="cascade.model"', 'name="cascade.modle"'), 'no parameter cascade.modle'),
-    (('exec="vision_node"', 'exec="visionnode"'), 'no executable visionnode'),
-    (('from="image"', 'from="img"'), 'has no topic img'),
-    (('$(var qos)', '$(var q)'), 'undeclared argument q'),
-    (('config/vision_node.yaml', 'config/vision.yaml'), 'no file config/vision.yaml'),
-])
-def test_the_xml_check_finds_mistakes(tmp_path, change, complaint):
-    text = (ROOT / 'launch' / 'vision.launch.xml').read_text()
-    assert change[0] in text
-    bad = tmp_path / 'bad.launch.xml'
-    bad.write_text(text.replace(change[0], change[1]))
-    with pytest.raises(AssertionError, match=complaint):
-        check_xml_launch_file(bad)
-
-
-def test_the_check_finds_a_wrong_option(tmp_path):
-    text = (ROOT / 'launch' / 'pipeline.launch.py').read_text()
-    bad = tmp_path / 'bad.launch.py'
-    bad.write_text(text.replace("'--rate'", "'--rates'"))
-    with pytest.raises(AssertionError, match='image_publisher has no option --rates'):
-        check_launch_file(bad)
+        check(bad)
