@@ -57,6 +57,8 @@ struct Outputs {
     node: Node,
     detections: Publisher<DetectionArray>,
     annotated: Publisher<Image>,
+    /// The resolved annotated image topic, for graph queries.
+    annotated_topic: String,
     summary: Publisher<StreamSummary>,
     health: Mutex<Health>,
     /// frame_id of the latest result: the frame the status marker is drawn in.
@@ -244,7 +246,7 @@ impl Outputs {
         self.annotated.get_subscription_count().unwrap_or(0) > 0
             || self
                 .node
-                .count_subscriptions(&self.annotated.topic_name())
+                .count_subscriptions(&self.annotated_topic)
                 .unwrap_or(0)
                 > 0
     }
@@ -335,15 +337,17 @@ impl VisionNode {
                 .reliable()
                 .transient_local(),
         )?;
+        let annotated: Publisher<Image> = node.create_publisher(
+            ANNOTATED_TOPIC
+                .keep_last(config.annotated_depth)
+                .reliable()
+                .transient_local(),
+        )?;
         let outputs = Arc::new(Outputs {
             node: Arc::clone(&node),
             detections,
-            annotated: node.create_publisher(
-                ANNOTATED_TOPIC
-                    .keep_last(config.annotated_depth)
-                    .reliable()
-                    .transient_local(),
-            )?,
+            annotated_topic: annotated.topic_name(),
+            annotated,
             summary,
             frame_id: Mutex::new(String::new()),
             health: Mutex::new(Health::new(FAILURE_REPORT_INTERVAL, Instant::now())),
