@@ -4,8 +4,11 @@
 
 use std::str::FromStr;
 
-use image::{GrayImage, Luma, RgbImage};
-use imageproc::region_labelling::{connected_components, Connectivity};
+use image::{GrayImage, RgbImage};
+
+pub mod runs;
+
+pub use runs::Component;
 
 use super::{BoundingBox, Detection, Detector};
 use crate::error::{ConfigError, Result};
@@ -115,38 +118,61 @@ impl Blobs {
 
     /// The foreground mask: 255 where a pixel belongs to an object, 0 elsewhere.
     pub fn segment(&self, image: &RgbImage) -> GrayImage {
+        let mut mask = GrayImage::new(image.width(), image.height());
+        let width = image.width() as usize;
+        if width > 0 {
+            for (m, row) in mask
+                .chunks_exact_mut(width)
+                .zip(image.as_raw().chunks_exact(width * 3))
+            {
+                self.threshold_row(row, m);
+            }
+        }
+        mask.iter_mut().for_each(|m| *m *= 255);
+        mask
+    }
+
+    /// Writes 1 into `mask` where a pixel of the RGB `row` is foreground, 0 elsewhere.
+    fn threshold_row(&self, row: &[u8], mask: &mut [u8]) {
         let t = self.config.threshold;
-        let test: fn(&[u8; 3], u8) -> bool = match self.config.segmentation {
-            Segmentation::Chroma => |p, t| {
+        let pixels = row.chunks_exact(3).zip(mask.iter_mut());
+        // One loop per mode, so that each compiles to branch-free code.
+        match self.config.segmentation {
+            Segmentation::Chroma => pixels.for_each(|(p, m)| {
                 let max = p[0].max(p[1]).max(p[2]);
                 let min = p[0].min(p[1]).min(p[2]);
-                max - min >= t
-            },
-            Segmentation::Bright => |p, t| luma(p) >= t,
-            Segmentation::Dark => |p, t| luma(p) < t,
+                *m = u8::from(max - min >= t);
+            }),
+            Segmentation::Bright => pixels.for_each(|(p, m)| *m = u8::from(luma(p) >= t)),
+            Segmentation::Dark => pixels.for_each(|(p, m)| *m = u8::from(luma(p) < t)),
+        }
+    }
+
+    /// The connected components of the foreground, in raster order of their first pixel:
+    /// each row is thresholded and turned into runs in one pass, bands of rows in
+    /// parallel on images large enough to pay for it.
+    pub fn components(&self, image: &RgbImage) -> Vec<Component> {
+        let width = image.width() as usize;
+        let threads = if image.len() >= PARALLEL_FROM_BYTES {
+            rayon::current_num_threads()
+        } else {
+            1
         };
-        let mask: Vec<u8> = image
-            .as_raw()
-            .chunks_exact(3)
-            .map(|p| if test(&[p[0], p[1], p[2]], t) { 255 } else { 0 })
-            .collect();
-        GrayImage::from_raw(image.width(), image.height(), mask).expect("one byte per pixel")
+        runs::components(image.height(), threads, |y, mask, spans| {
+            mask.resize(width, 0);
+            let start = y as usize * width * 3;
+            self.threshold_row(&image.as_raw()[start..start + width * 3], mask);
+            runs::runs_of_mask(mask, spans);
+        })
     }
 }
 
-/// BT.601 luma in integer arithmetic.
-fn luma(p: &[u8; 3]) -> u8 {
-    ((299 * u32::from(p[0]) + 587 * u32::from(p[1]) + 114 * u32::from(p[2]) + 500) / 1000) as u8
-}
+/// Images from this size on (bytes) are labelled in bands across rayon's pool.
+const PARALLEL_FROM_BYTES: usize = 1 << 20;
 
-/// Extent and size of one connected component.
-#[derive(Debug, Clone, Copy)]
-struct Component {
-    min_x: u32,
-    min_y: u32,
-    max_x: u32,
-    max_y: u32,
-    area: u64,
+/// BT.601 luma in integer arithmetic.
+fn luma(p: &[u8]) -> u8 {
+    ((299 * u32::from(p[0]) + 587 * u32::from(p[1]) + 114 * u32::from(p[2]) + 500) / 1000) as u8
 }
 
 impl Detector for Blobs {
@@ -155,34 +181,10 @@ impl Detector for Blobs {
     }
 
     fn detect(&self, image: &RgbImage) -> Result<Vec<Detection>> {
-        let mask = self.segment(image);
-        let labels = connected_components(&mask, Connectivity::Eight, Luma([0u8]));
-        // Labels are 1..=n, numbered in scan order.
-        let mut components: Vec<Option<Component>> = Vec::new();
-        for (x, y, &Luma([label])) in labels.enumerate_pixels() {
-            if label == 0 {
-                continue;
-            }
-            let index = label as usize - 1;
-            if index >= components.len() {
-                components.resize(index + 1, None);
-            }
-            let c = components[index].get_or_insert(Component {
-                min_x: x,
-                min_y: y,
-                max_x: x,
-                max_y: y,
-                area: 0,
-            });
-            c.min_x = c.min_x.min(x);
-            c.max_x = c.max_x.max(x);
-            c.max_y = y;
-            c.area += 1;
-        }
         let config = &self.config;
-        let mut detections: Vec<(u64, Detection)> = components
+        let mut detections: Vec<(u64, Detection)> = self
+            .components(image)
             .into_iter()
-            .flatten()
             .filter_map(|c| {
                 let (w, h) = (c.max_x - c.min_x + 1, c.max_y - c.min_y + 1);
                 let aspect = w as f32 / h as f32;

@@ -1,0 +1,298 @@
+#!/usr/bin/env python3
+"""Whole-node benchmark: vision_node against the rclpy node a user would write instead.
+
+    make bench-node                       (or tools/bench_node.py in the project environment)
+    tools/bench_node.py --workloads blobs,jpeg --frames 100
+
+For each workload, the same frames go with the same QoS (reliable, keep all) to the
+installed vision_node, to tools/reference_node.py (rclpy with OpenCV or onnxruntime) and
+to the reference node in `null` mode (answers without looking at the pixels: the ceiling
+of this image source and the transport). One node runs at a time. Each run starts with
+warm-up frames until the node has answered (DDS matched both ways, models loaded).
+
+Throughput is measured closed-loop: a new frame is published whenever fewer than
+`--window` frames await their result, so the node never starves and nothing queues
+without bound. Latency is publish -> result, both stamped by this process's clock; the
+`30 Hz` workload publishes at a fixed rate instead and skips a frame (counted) when 60
+are outstanding. CPU is the node process's user + system time per frame.
+"""
+
+import argparse
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import rclpy
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rust_vision.msg import DetectionArray
+from sensor_msgs.msg import CompressedImage, Image
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / 'python_nodes'))
+from scenes import make_scene  # noqa: E402
+
+IMAGES = QoSProfile(history=HistoryPolicy.KEEP_ALL, reliability=ReliabilityPolicy.RELIABLE)
+RESULTS = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE)
+MAX_OUTSTANDING_AT_RATE = 60
+
+
+def installed(executable):
+    for prefix in os.environ.get('AMENT_PREFIX_PATH', '').split(os.pathsep):
+        path = Path(prefix) / 'lib' / 'rust_vision' / executable
+        if prefix and path.is_file():
+            return str(path)
+    sys.exit(f'no lib/rust_vision/{executable} on AMENT_PREFIX_PATH: run make package')
+
+
+def image_msg(bgr):
+    h, w = bgr.shape[:2]
+    return Image(height=h, width=w, encoding='bgr8', step=w * 3, data=bgr.tobytes())
+
+
+def jpeg_msg(bgr):
+    return CompressedImage(format='jpeg', data=cv2.imencode('.jpg', bgr)[1].tobytes())
+
+
+def scene_bgr(width, height, seed, noise=8):
+    """A synthetic scene of coloured shapes on a noisy grey background, BGR."""
+    rgb, _ = make_scene(width, height, 12, np.random.default_rng(seed), noise=noise)
+    return np.ascontiguousarray(rgb[:, :, ::-1])
+
+
+def photo_1080p():
+    from skimage import data
+    photo = cv2.resize(data.astronaut(), (1080, 1080))[:, :, ::-1]
+    frame = np.full((1080, 1920, 3), 90, np.uint8)
+    frame[:, 420:1500] = photo
+    return frame
+
+
+def yolo_like_model(path):
+    """A YOLOv8-shaped network of YOLOv8's cost class: ~2 GMAC at 640x640 (strided 3x3
+    convolutions with SiLU, three heads at strides 8, 16, 32), output 1 x 84 x 8400.
+    Random weights; class logits biased low so that a handful of boxes pass 0.25."""
+    import onnx
+    from onnx import helper, numpy_helper, TensorProto
+    rng = np.random.default_rng(0)
+    nodes, inits = [], []
+
+    def conv(x, cin, cout, stride, name, act=True, bias=0.0):
+        w = (rng.standard_normal((cout, cin, 3, 3)) * np.sqrt(2 / (9 * cin))).astype(np.float32)
+        b = np.full(cout, bias, np.float32)
+        inits.extend([numpy_helper.from_array(w, f'{name}_w'), numpy_helper.from_array(b, f'{name}_b')])
+        nodes.append(helper.make_node('Conv', [x, f'{name}_w', f'{name}_b'], [f'{name}_c'],
+                                      pads=[1, 1, 1, 1], strides=[stride, stride]))
+        if not act:
+            return f'{name}_c'
+        nodes.append(helper.make_node('Sigmoid', [f'{name}_c'], [f'{name}_s']))
+        nodes.append(helper.make_node('Mul', [f'{name}_c', f'{name}_s'], [name]))
+        return name
+
+    x = conv('images', 3, 16, 2, 'l1')
+    x = conv(x, 16, 32, 2, 'l2')
+    heads, cin = [], 32
+    for level, cout in enumerate([64, 128, 256]):
+        x = conv(x, cin, cout, 2, f'down{level}')
+        x = conv(x, cout, cout, 1, f'a{level}')
+        x = conv(x, cout, cout, 1, f'b{level}')
+        h = conv(x, cout, 84, 1, f'head{level}', act=False, bias=-9.0)
+        nodes.append(helper.make_node('Reshape', [h, 'shape'], [f'flat{level}']))
+        heads.append(f'flat{level}')
+        cin = cout
+    nodes.append(helper.make_node('Concat', heads, ['raw'], axis=2))
+    nodes.append(helper.make_node('Sigmoid', ['raw'], ['squashed']))
+    nodes.append(helper.make_node('Mul', ['squashed', 'scale'], ['output0']))
+    scale = np.ones((1, 84, 1), np.float32)
+    scale[0, :4, 0] = [640, 640, 120, 120]
+    inits += [numpy_helper.from_array(np.array([1, 84, -1], np.int64), 'shape'),
+              numpy_helper.from_array(scale, 'scale')]
+    graph = helper.make_graph(
+        nodes, 'yolo_like',
+        [helper.make_tensor_value_info('images', TensorProto.FLOAT, [1, 3, 640, 640])],
+        [helper.make_tensor_value_info('output0', TensorProto.FLOAT, [1, 84, 8400])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 13)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return path
+
+
+class Workload:
+    def __init__(self, name, frames, params, reference, rate=None, compressed=False):
+        self.name, self.frames, self.params = name, frames, params
+        self.reference, self.rate, self.compressed = reference, rate, compressed
+
+
+def workloads(tmp, frames):
+    import cv2.data
+    face = cv2.data.haarcascades + 'haarcascade_frontalface_default.xml'
+    blobs_frames = lambda: [image_msg(scene_bgr(1920, 1080, s)) for s in range(8)]  # noqa: E731
+    jpegs = lambda: [jpeg_msg(scene_bgr(600, 180, s)) for s in range(50)]  # noqa: E731
+    return {
+        'blobs': (blobs_frames, Workload('blobs 1080p', frames, [], ['blobs'])),
+        'blobs30': (blobs_frames, Workload('blobs 1080p at 30 Hz', frames, [], ['blobs'], rate=30)),
+        'cascade': (lambda: [image_msg(photo_1080p())],
+                    Workload('face cascade 1080p', max(frames // 5, 10),
+                             ['detector:=cascade', f'cascade.model:={face}'], ['cascade', face])),
+        'yolo': (lambda: [image_msg(scene_bgr(640, 480, s)) for s in range(4)],
+                 Workload('YOLOv8-shaped 2 GMAC, 640x480', max(frames // 5, 10),
+                          ['detector:=onnx', f'onnx.model:={tmp}/yolo.onnx'],
+                          ['onnx', f'{tmp}/yolo.onnx'])),
+        'jpeg': (jpegs, Workload('JPEG 600x180 burst', 1000, ['transport:=compressed'], ['blobs'],
+                                 compressed=True)),
+        'huge': (lambda: [image_msg(np.full((9600, 9600, 3), 90, np.uint8))],
+                 Workload('276 MB bgr8 image', 3,
+                          ['max_width:=9600', 'max_height:=9600', f'max_bytes:={300 << 20}'],
+                          ['blobs'])),
+    }
+
+
+class Harness:
+    """Publishes frames and collects results, stamped by one clock."""
+
+    def __init__(self, node, compressed):
+        kind, topic = (CompressedImage, 'image/compressed') if compressed else (Image, 'image')
+        self.publisher = node.create_publisher(kind, topic, IMAGES)
+        self.sent, self.results, self.lock = {}, {}, threading.Lock()
+        self.subscription = node.create_subscription(
+            DetectionArray, 'detections', self.on_result, RESULTS)
+
+    def on_result(self, msg):
+        with self.lock:
+            self.results.setdefault(msg.header.frame_id, time.monotonic())
+
+    def publish(self, msg, key):
+        msg.header.frame_id = key
+        with self.lock:
+            self.sent[key] = time.monotonic()
+        self.publisher.publish(msg)
+
+    def outstanding(self):
+        with self.lock:
+            return len(self.sent) - len(self.results)
+
+    def wait(self, predicate, timeout):
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.002)
+        return True
+
+
+def cpu_seconds(pid):
+    fields = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+def run(node, messages, workload, command, window):
+    """One node through one workload: throughput, latency percentiles, CPU per frame."""
+    harness = Harness(node, workload.compressed)
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    try:
+        warm = 0
+        while not harness.results:  # warm-up: evidence that both ends matched
+            harness.publish(messages[0], f'w{warm}')
+            warm += 1
+            if proc.poll() is not None or warm > 300:
+                raise RuntimeError(f'no result from {command[0]}: {proc.stderr.read().decode()}')
+            harness.wait(lambda: harness.results, 0.2)
+        harness.wait(lambda: harness.outstanding() == 0, 60)
+        cpu0, skipped, start = cpu_seconds(proc.pid), 0, time.monotonic()
+        for i in range(workload.frames):
+            if workload.rate:
+                time.sleep(max(0.0, start + i / workload.rate - time.monotonic()))
+                if harness.outstanding() >= MAX_OUTSTANDING_AT_RATE:
+                    skipped += 1
+                    continue
+            else:
+                harness.wait(lambda: harness.outstanding() < window, 600)
+            harness.publish(messages[i % len(messages)], str(i))
+        harness.wait(lambda: harness.outstanding() == 0, 600)
+        cpu = cpu_seconds(proc.pid) - cpu0
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=20)
+        node.destroy_publisher(harness.publisher)
+        node.destroy_subscription(harness.subscription)
+    keys = [str(i) for i in range(workload.frames) if str(i) in harness.sent]
+    done = [k for k in keys if k in harness.results]
+    latencies = sorted((harness.results[k] - harness.sent[k]) * 1e3 for k in done)
+    elapsed = max(harness.results[k] for k in done) - min(harness.sent[k] for k in keys)
+    return {'fps': len(done) / elapsed, 'p50': statistics.median(latencies),
+            'p99': latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+            'cpu': cpu / len(done) * 1e3, 'missing': len(keys) - len(done), 'skipped': skipped}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--workloads', default='blobs,blobs30,cascade,yolo,jpeg,huge')
+    parser.add_argument('--frames', type=int, default=150, help='frames per workload (150)')
+    parser.add_argument('--window', type=int, default=3, help='frames in flight (3)')
+    args = parser.parse_args()
+    os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
+    os.environ.setdefault('ROS_DOMAIN_ID', str(100 + os.getpid() % 100))
+    rclpy.init()
+    node = rclpy.create_node('bench_node')
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    threading.Thread(target=executor.spin, daemon=True).start()
+    vision_node = installed('vision_node')
+    reference = str(ROOT / 'tools' / 'reference_node.py')
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        table = workloads(tmp, args.frames)
+        for key in args.workloads.split(','):
+            make, workload = table[key]
+            if key == 'yolo':
+                yolo_like_model(Path(tmp) / 'yolo.onnx')
+            messages = make()
+            compressed = ['--compressed'] if workload.compressed else []
+            params = ['qos:=reliable', 'overflow:=all', *workload.params]
+            commands = {
+                'vision_node': [vision_node, '--ros-args', *sum((['-p', p] for p in params), [])],
+                'rclpy reference': [sys.executable, reference, *workload.reference, *compressed],
+                'rclpy null': [sys.executable, reference, 'null', *compressed],
+            }
+            results = {name: run(node, messages, workload, command, args.window)
+                       for name, command in commands.items()}
+            rows.append((workload.name, results))
+            print_row(workload.name, results, flush=True)
+    executor.shutdown()
+    rclpy.shutdown()
+    print_summary(rows)
+    return 0
+
+
+def print_row(name, results, flush=False):
+    print(f'\n{name}', flush=flush)
+    for who, r in results.items():
+        print(f'  {who:<16} {r["fps"]:8.1f} frames/s  latency p50 {r["p50"]:7.1f} ms '
+              f'p99 {r["p99"]:7.1f} ms  cpu {r["cpu"]:7.1f} ms/frame'
+              f'{"  missing " + str(r["missing"]) if r["missing"] else ""}'
+              f'{"  skipped " + str(r["skipped"]) if r["skipped"] else ""}', flush=flush)
+
+
+def print_summary(rows):
+    print('\n| workload | vision_node | rclpy reference | throughput ratio | p99 ratio | '
+          'source ceiling (null) |')
+    print('|---|---|---|---|---|---|')
+    for name, r in rows:
+        ours, ref, null = r['vision_node'], r['rclpy reference'], r['rclpy null']
+        print(f'| {name} | {ours["fps"]:.1f}/s, p50/p99 {ours["p50"]:.0f}/{ours["p99"]:.0f} ms '
+              f'| {ref["fps"]:.1f}/s, p50/p99 {ref["p50"]:.0f}/{ref["p99"]:.0f} ms '
+              f'| {ours["fps"] / ref["fps"]:.2f}x | {ref["p99"] / ours["p99"]:.2f}x better '
+              f'| {null["fps"]:.1f}/s |')
+
+
+if __name__ == '__main__':
+    sys.exit(main())
