@@ -24,7 +24,7 @@ INTERFACE_PACKAGES := builtin_interfaces unique_identifier_msgs rosgraph_msgs ac
 	sensor_msgs visualization_msgs diagnostic_msgs
 TEST_INTERFACES := test/interfaces/rust_vision_test_msgs
 
-.PHONY: all ros-env interfaces package build demo test lint clean
+.PHONY: all ros-env interfaces package build demo test lint bench-node clean
 
 all: build
 
@@ -78,6 +78,11 @@ demo: package
 test: build
 	$(RUN) cargo test --workspace
 	$(RUN) python3 -m pytest -ra test
+
+# vision_node against the rclpy + OpenCV/onnxruntime node a user would write instead
+# (tools/bench_node.py; BENCH_ARGS="--workloads blobs,jpeg --large-data" for a subset).
+bench-node: package
+	$(RUN) python3 tools/bench_node.py $(BENCH_ARGS)
 
 lint: package
 	cargo fmt --all -- --check

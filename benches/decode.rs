@@ -28,7 +28,10 @@ fn raw(encoding: &str, bytes_per_pixel: u32, padding: u32) -> RawImage {
         step,
         encoding: encoding.into(),
         is_bigendian: false,
-        data: (0..step * H).map(|i| (i * 7 % 251) as u8).collect(),
+        data: (0..step * H)
+            .map(|i| (i * 7 % 251) as u8)
+            .collect::<Vec<u8>>()
+            .into(),
     }
 }
 

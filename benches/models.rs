@@ -1,6 +1,7 @@
-//! Detectors and classifiers of the core on 640x480 and 1920x1080 frames: the cascade's
-//! building blocks (grey conversion, pyramid resize), whole cascade detection on one
-//! thread and on the pool, and the colour classifier.
+//! Detectors and classifiers of the core on 640x480 and 1920x1080 frames: the blobs
+//! detector (one thread, the pool, and the imageproc labelling it replaced), the
+//! cascade's building blocks (grey conversion, pyramid resize), whole cascade detection
+//! on one thread and on the pool, and the colour classifier.
 //!
 //! The cascade needs a model: `RUST_VISION_CASCADE=<path to
 //! haarcascade_frontalface_default.xml> cargo bench --bench models` (the path is
@@ -12,8 +13,10 @@ use std::path::PathBuf;
 use criterion::{criterion_group, criterion_main, Criterion};
 use image::RgbImage;
 use rust_vision::classify::color::DominantColor;
+use imageproc::region_labelling::{connected_components, Connectivity};
+use rust_vision::detect::blobs::{Blobs, BlobsConfig};
 use rust_vision::detect::cascade::{resample, CascadeDetector, CascadeParams};
-use rust_vision::{BoundingBox, Classifier};
+use rust_vision::{BoundingBox, Classifier, Detector};
 
 /// A textured frame: gradients and an xor pattern, as the decode benches use.
 fn frame(width: u32, height: u32) -> RgbImage {
@@ -22,16 +25,58 @@ fn frame(width: u32, height: u32) -> RgbImage {
     })
 }
 
+/// What `blobs` is for: coloured shapes on a grey background with sensor noise.
+fn shapes(width: u32, height: u32) -> RgbImage {
+    let mut state = 1u32;
+    let mut image = RgbImage::from_fn(width, height, |_, _| {
+        state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        image::Rgb([90 + (state >> 28) as u8; 3])
+    });
+    for i in 0..24 {
+        let (x0, y0) = ((i * 97) % (width - 80), (i * 53) % (height - 60));
+        for y in y0..y0 + 40 + i % 20 {
+            for x in x0..x0 + 60 + i % 15 {
+                image.put_pixel(x, y, image::Rgb([200, 60 + (i * 7) as u8, 40]));
+            }
+        }
+    }
+    image
+}
+
+fn blobs(c: &mut Criterion, single: &rayon::ThreadPool) {
+    let mut group = c.benchmark_group("blobs");
+    group.sample_size(20);
+    let detector = Blobs::new(BlobsConfig::DEFAULT).unwrap();
+    for (width, height) in [(640, 480), (1920, 1080)] {
+        let image = shapes(width, height);
+        let size = format!("{width}x{height}");
+        group.bench_function(format!("one thread {size}"), |b| {
+            b.iter(|| single.install(|| detector.detect(&image).unwrap()))
+        });
+        group.bench_function(format!("pool {size}"), |b| {
+            b.iter(|| detector.detect(&image).unwrap())
+        });
+        group.bench_function(format!("imageproc labelling (before) {size}"), |b| {
+            b.iter(|| {
+                let mask = detector.segment(&image);
+                connected_components(&mask, Connectivity::Eight, image::Luma([0u8]))
+            })
+        });
+    }
+    group.finish();
+}
+
 fn models(c: &mut Criterion) {
+    let single = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    blobs(c, &single);
     let mut group = c.benchmark_group("models");
     group.sample_size(10);
     let cascade = std::env::var_os("RUST_VISION_CASCADE")
         .map(PathBuf::from)
         .map(|path| CascadeDetector::load(&path, CascadeParams::DEFAULT, "face").expect("model"));
-    let single = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .unwrap();
     for (width, height) in [(640, 480), (1920, 1080)] {
         let rgb = frame(width, height);
         let gray = resample::to_gray(&rgb);

@@ -38,7 +38,7 @@ fn frame() -> Input {
         step: 1920 * 3,
         encoding: "bgr8".into(),
         is_bigendian: false,
-        data: vec![90; 1920 * 1080 * 3],
+        data: vec![90; 1920 * 1080 * 3].into(),
     })
 }
 

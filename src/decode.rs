@@ -162,7 +162,8 @@ fn check_dimensions(width: u32, height: u32, limits: &Limits) -> Result<()> {
 
 /// Decodes `raw` into an RGB image after [`validate`] accepted it.
 ///
-/// A tightly packed rgb8 image is taken over without copying.
+/// A tightly packed rgb8 image of ours is taken over without copying; every other
+/// conversion reads the input where it lies.
 pub fn decode(raw: RawImage, limits: &Limits) -> Result<RgbImage> {
     let encoding = validate(&raw, limits)?;
     let (width, height) = (raw.width, raw.height);
@@ -170,7 +171,7 @@ pub fn decode(raw: RawImage, limits: &Limits) -> Result<RgbImage> {
     let step = raw.step as usize;
     if encoding == Encoding::Rgb8 {
         // Already RGB: drop the row padding in place, without a second buffer.
-        let mut data = raw.data;
+        let mut data = raw.data.into_vec();
         if step != row_bytes {
             for y in 1..height as usize {
                 data.copy_within(y * step..y * step + row_bytes, y * row_bytes);
@@ -465,6 +466,7 @@ fn bayer_mean(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::frame::Pixels;
     use crate::Error;
     use proptest::prelude::*;
 
@@ -475,7 +477,7 @@ mod tests {
             step,
             encoding: encoding.into(),
             is_bigendian: false,
-            data,
+            data: data.into(),
         }
     }
 
@@ -613,14 +615,15 @@ mod tests {
         let limits = Limits::default();
         let cause = |c: CompressedImage| decode_compressed(&c, &limits).unwrap_err().cause();
         let mut truncated = compressed("jpeg", &image, ImageFormat::Jpeg);
-        truncated.data.truncate(truncated.data.len() / 2);
+        let half = truncated.data.len() / 2;
+        truncated.data = truncated.data[..half].to_vec().into();
         assert_eq!(cause(truncated), "corrupt_compressed");
         let mut garbage = compressed("png", &image, ImageFormat::Png);
         garbage.data[20..40].fill(0xAB);
         assert_eq!(cause(garbage), "corrupt_compressed");
         let empty = CompressedImage {
             format: "jpeg".into(),
-            data: vec![],
+            data: vec![].into(),
         };
         assert_eq!(cause(empty), "corrupt_compressed");
         let depth = compressed("16UC1; compressedDepth png", &image, ImageFormat::Png);
@@ -638,6 +641,19 @@ mod tests {
             err.to_string(),
             "bad input: image of 64x48 pixels exceeds the limit of 32x8192"
         );
+    }
+
+    /// Pixels read where the transport put them decode as our own do.
+    #[test]
+    fn foreign_pixels_decode_as_owned_ones() {
+        for (encoding, step) in [("bgr8", 12), ("rgb8", 12), ("rgb8", 16), ("mono8", 5)] {
+            let data: Vec<u8> = (0..step * 3).map(|i| (i * 37 % 251) as u8).collect();
+            let owned = raw(4, 3, step, encoding, data.clone());
+            let mut foreign = owned.clone();
+            foreign.data = Pixels::foreign(data);
+            let limits = Limits::default();
+            assert_eq!(decode(foreign, &limits).unwrap(), decode(owned, &limits).unwrap());
+        }
     }
 
     #[test]

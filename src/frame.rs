@@ -1,9 +1,6 @@
 //! Raw images as they arrive from a camera or a publisher, and the bounds put on them.
 
 /// An image as published: pixel rows of `step` bytes in some encoding, not yet checked.
-///
-/// It owns its bytes so that a well-formed RGB image becomes the decoded image without a
-/// copy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawImage {
     /// Pixels per row.
@@ -17,7 +14,71 @@ pub struct RawImage {
     /// Byte order of multi-byte pixel values.
     pub is_bigendian: bool,
     /// `step * height` bytes.
-    pub data: Vec<u8>,
+    pub data: Pixels,
+}
+
+/// The bytes of a raw image: a buffer of ours, or one the transport filled, read where it
+/// lies.
+///
+/// A frame is decoded where the middleware put it: copying a 1080p frame (6 MB) into a
+/// `Vec` first would be one more pass over memory per frame, for nothing.
+pub enum Pixels {
+    /// Ours: a tightly packed rgb8 image becomes the decoded image without a copy.
+    Owned(Vec<u8>),
+    /// Someone else's buffer (rclrs's message, say), freed when the frame is decoded.
+    Foreign(Box<dyn AsRef<[u8]> + Send + Sync>),
+}
+
+impl Pixels {
+    /// A buffer of someone else's, read in place.
+    pub fn foreign(buffer: impl AsRef<[u8]> + Send + Sync + 'static) -> Self {
+        Pixels::Foreign(Box::new(buffer))
+    }
+
+    /// The bytes as a `Vec`: taken over when owned, copied when foreign.
+    pub fn into_vec(self) -> Vec<u8> {
+        match self {
+            Pixels::Owned(data) => data,
+            Pixels::Foreign(buffer) => (*buffer).as_ref().to_vec(),
+        }
+    }
+}
+
+impl std::ops::Deref for Pixels {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Pixels::Owned(data) => data,
+            Pixels::Foreign(buffer) => (**buffer).as_ref(),
+        }
+    }
+}
+
+impl From<Vec<u8>> for Pixels {
+    fn from(data: Vec<u8>) -> Self {
+        Pixels::Owned(data)
+    }
+}
+
+impl Clone for Pixels {
+    fn clone(&self) -> Self {
+        Pixels::Owned(self.to_vec())
+    }
+}
+
+impl PartialEq for Pixels {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Pixels {}
+
+impl std::fmt::Debug for Pixels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} bytes", self.len())
+    }
 }
 
 /// A compressed image as published (sensor_msgs/CompressedImage): JPEG or PNG bytes.

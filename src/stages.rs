@@ -377,7 +377,7 @@ mod tests {
                 step: width,
                 encoding: "mono8".into(),
                 is_bigendian: false,
-                data: vec![0; width as usize * 2],
+                data: vec![0; width as usize * 2].into(),
             }),
             received_at: Instant::now(),
         }

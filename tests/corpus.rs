@@ -55,12 +55,12 @@ fn input(case: &Value) -> Input {
             step: n("step"),
             encoding: fields["encoding"].as_str().unwrap().into(),
             is_bigendian: false,
-            data,
+            data: data.into(),
         })
     } else {
         Input::Compressed(CompressedImage {
             format: fields["format"].as_str().unwrap().into(),
-            data,
+            data: data.into(),
         })
     }
 }

@@ -32,6 +32,7 @@ import cv2
 import numpy as np
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
+from rclpy.signals import SignalHandlerOptions
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rust_vision.msg import DetectionArray
 from sensor_msgs.msg import CompressedImage, Image
@@ -88,7 +89,8 @@ def yolo_like_model(path):
     def conv(x, cin, cout, stride, name, act=True, bias=0.0):
         w = (rng.standard_normal((cout, cin, 3, 3)) * np.sqrt(2 / (9 * cin))).astype(np.float32)
         b = np.full(cout, bias, np.float32)
-        inits.extend([numpy_helper.from_array(w, f'{name}_w'), numpy_helper.from_array(b, f'{name}_b')])
+        inits.extend([numpy_helper.from_array(w, f'{name}_w'),
+                      numpy_helper.from_array(b, f'{name}_b')])
         nodes.append(helper.make_node('Conv', [x, f'{name}_w', f'{name}_b'], [f'{name}_c'],
                                       pads=[1, 1, 1, 1], strides=[stride, stride]))
         if not act:
@@ -138,7 +140,8 @@ def workloads(tmp, frames):
     jpegs = lambda: [jpeg_msg(scene_bgr(600, 180, s)) for s in range(50)]  # noqa: E731
     return {
         'blobs': (blobs_frames, Workload('blobs 1080p', frames, [], ['blobs'])),
-        'blobs30': (blobs_frames, Workload('blobs 1080p at 30 Hz', frames, [], ['blobs'], rate=30)),
+        'blobs30': (blobs_frames,
+                    Workload('blobs 1080p at 30 Hz', frames, [], ['blobs'], rate=30)),
         'cascade': (lambda: [image_msg(photo_1080p())],
                     Workload('face cascade 1080p', max(frames // 5, 10),
                              ['detector:=cascade', f'cascade.model:={face}'], ['cascade', face])),
@@ -175,6 +178,18 @@ class Harness:
             self.sent[key] = time.monotonic()
         self.publisher.publish(msg)
 
+    def settle(self):
+        """After the first result: waits for the warm-up frames published after the one
+        answered first (those before it may have gone before the match), then forgets
+        the warm-up."""
+        with self.lock:
+            first = min(int(k[1:]) for k in self.results)
+            pending = [f'w{i}' for i in range(first + 1, len(self.sent))]
+        self.wait(lambda: all(k in self.results for k in pending), 60)
+        with self.lock:
+            self.sent.clear()
+            self.results.clear()
+
     def outstanding(self):
         with self.lock:
             return len(self.sent) - len(self.results)
@@ -206,7 +221,7 @@ def run(node, messages, workload, command, window):
             if proc.poll() is not None or warm > 300:
                 raise RuntimeError(f'no result from {command[0]}: {proc.stderr.read().decode()}')
             harness.wait(lambda: harness.results, 0.2)
-        harness.wait(lambda: harness.outstanding() == 0, 60)
+        harness.settle()
         cpu0, skipped, start = cpu_seconds(proc.pid), 0, time.monotonic()
         for i in range(workload.frames):
             if workload.rate:
@@ -238,15 +253,28 @@ def main():
     parser.add_argument('--workloads', default='blobs,blobs30,cascade,yolo,jpeg,huge')
     parser.add_argument('--frames', type=int, default=150, help='frames per workload (150)')
     parser.add_argument('--window', type=int, default=3, help='frames in flight (3)')
+    parser.add_argument('--vision-node', help='vision_node binary (the installed one)')
+    parser.add_argument('--large-data', action='store_true',
+                        help='every process with FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA')
     args = parser.parse_args()
     os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
+    if args.large_data:
+        os.environ['FASTDDS_BUILTIN_TRANSPORTS'] = 'LARGE_DATA'
+
     os.environ.setdefault('ROS_DOMAIN_ID', str(100 + os.getpid() % 100))
-    rclpy.init()
+    # rclpy's own SIGINT handler would shut this process down with each node it stops.
+    rclpy.init(signal_handler_options=SignalHandlerOptions.NO)
     node = rclpy.create_node('bench_node')
     executor = SingleThreadedExecutor()
     executor.add_node(node)
-    threading.Thread(target=executor.spin, daemon=True).start()
-    vision_node = installed('vision_node')
+    stop = threading.Event()
+
+    def spin():
+        while not stop.is_set():
+            executor.spin_once(timeout_sec=0.1)
+    spinner = threading.Thread(target=spin)
+    spinner.start()
+    vision_node = args.vision_node or installed('vision_node')
     reference = str(ROOT / 'tools' / 'reference_node.py')
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -267,7 +295,10 @@ def main():
                        for name, command in commands.items()}
             rows.append((workload.name, results))
             print_row(workload.name, results, flush=True)
+    stop.set()
+    spinner.join()
     executor.shutdown()
+    node.destroy_node()
     rclpy.shutdown()
     print_summary(rows)
     return 0

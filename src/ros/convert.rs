@@ -3,27 +3,40 @@
 
 use std::time::Duration;
 
+use rclrs::rosidl_runtime_rs::Message;
 use ros_env::rust_vision::msg::{Detection as DetectionMsg, DetectionArray, StreamSummary};
-use ros_env::sensor_msgs::msg::{CompressedImage as CompressedMsg, Image};
+use ros_env::sensor_msgs::msg::{rmw::Image as RmwImage, CompressedImage as CompressedMsg, Image};
 use ros_env::std_msgs::msg::Header;
 
 use image::RgbImage;
 
-use crate::frame::{CompressedImage, Input, RawImage};
+use crate::frame::{CompressedImage, Input, Pixels, RawImage};
 use crate::health::StreamReport;
 use crate::pipeline::FrameResult;
 
-/// Splits an Image message into its header and the raw image, moving the pixel data.
-pub fn raw_image(msg: Image) -> (Header, Input) {
+/// The pixels of an Image message as the middleware filled it, read in place (rclrs's
+/// idiomatic message would copy them into a `Vec` first).
+struct MessagePixels(RmwImage);
+
+impl AsRef<[u8]> for MessagePixels {
+    fn as_ref(&self) -> &[u8] {
+        &self.0.data
+    }
+}
+
+/// Splits an Image message, as taken from the middleware, into its header and the raw
+/// image; the pixels stay in the message's buffer.
+pub fn raw_image(mut msg: RmwImage) -> (Header, Input) {
+    let header = Header::from_rmw_message(std::mem::take(&mut msg.header));
     let raw = RawImage {
         width: msg.width,
         height: msg.height,
         step: msg.step,
-        encoding: msg.encoding,
+        encoding: msg.encoding.to_string(),
         is_bigendian: msg.is_bigendian != 0,
-        data: msg.data,
+        data: Pixels::foreign(MessagePixels(msg)),
     };
-    (msg.header, Input::Raw(raw))
+    (header, Input::Raw(raw))
 }
 
 /// Splits a CompressedImage message into its header and the compressed image.

@@ -13,7 +13,7 @@ use rclrs::{
 };
 use ros_env::diagnostic_msgs::msg::{DiagnosticArray, DiagnosticStatus, KeyValue};
 use ros_env::rust_vision::msg::{DetectionArray, EndOfStream, StreamSummary};
-use ros_env::sensor_msgs::msg::{CompressedImage, Image};
+use ros_env::sensor_msgs::msg::{rmw::Image as RmwImage, CompressedImage, Image};
 use ros_env::std_msgs::msg::{ColorRGBA, Header};
 use ros_env::visualization_msgs::msg::Marker;
 
@@ -112,7 +112,7 @@ fn describe(config: &NodeConfig) -> String {
 pub struct VisionNode {
     shared: Arc<Shared>,
     _parameters: Parameters,
-    _raw: Option<Subscription<Image>>,
+    _raw: Option<Subscription<RmwImage>>,
     _compressed: Option<Subscription<CompressedImage>>,
     _end_of_stream: Subscription<EndOfStream>,
     _timer: Timer,
@@ -380,7 +380,7 @@ impl VisionNode {
         let receiver = Arc::clone(&shared);
         let raw = node.create_subscription(
             config.qos.options(IMAGE_TOPIC, depth),
-            move |msg: Image, info: MessageInfo| {
+            move |msg: RmwImage, info: MessageInfo| {
                 let (header, input) = raw_image(msg);
                 receiver.receive(header, input, arrival(&info));
             },
