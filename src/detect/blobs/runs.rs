@@ -322,7 +322,8 @@ mod tests {
         // the bottom, and isolated pixels.
         let mut mask = GrayImage::new(40, 400);
         for y in 0..400 {
-            mask.put_pixel((y % 20) + (y / 20 % 2) * (19 - 2 * (y % 20)), y, Luma([255]));
+            let x = if y / 20 % 2 == 0 { y % 20 } else { 19 - y % 20 };
+            mask.put_pixel(x, y, Luma([255]));
         }
         for y in 100..200 {
             mask.put_pixel(30, y, Luma([255]));
