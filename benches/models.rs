@@ -12,8 +12,8 @@ use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use image::RgbImage;
-use rust_vision::classify::color::DominantColor;
 use imageproc::region_labelling::{connected_components, Connectivity};
+use rust_vision::classify::color::DominantColor;
 use rust_vision::detect::blobs::{Blobs, BlobsConfig};
 use rust_vision::detect::cascade::{resample, CascadeDetector, CascadeParams};
 use rust_vision::{BoundingBox, Classifier, Detector};

@@ -652,7 +652,10 @@ mod tests {
             let mut foreign = owned.clone();
             foreign.data = Pixels::foreign(data);
             let limits = Limits::default();
-            assert_eq!(decode(foreign, &limits).unwrap(), decode(owned, &limits).unwrap());
+            assert_eq!(
+                decode(foreign, &limits).unwrap(),
+                decode(owned, &limits).unwrap()
+            );
         }
     }
 

@@ -116,16 +116,11 @@ impl Labels {
     /// Labels the runs of row `y` (in `row`, sorted), joining each to the runs of the
     /// row above (`above`) that touch it, diagonals included.
     fn link_row(&mut self, above: &[Run], row: &mut [Run], y: u32) {
-        let mut j = 0;
+        let mut from = 0;
         for run in row.iter_mut() {
-            // 8-connectivity: columns start-1 ..= end of the row above touch the run.
-            while j < above.len() && above[j].end < run.start {
-                j += 1;
-            }
             let component = Component::of_run(run, y);
             let mut label = None;
-            let mut k = j;
-            while k < above.len() && above[k].start <= run.end {
+            for k in touching(above, run, &mut from) {
                 label = Some(match label {
                     None => {
                         let root = self.find(above[k].label);
@@ -134,13 +129,27 @@ impl Labels {
                     }
                     Some(l) => self.union(l, above[k].label),
                 });
-                k += 1;
             }
-            // The last run above that touched this one may touch the next one too.
-            j = k.saturating_sub(1).max(j);
             run.label = label.unwrap_or_else(|| self.new_label(component));
         }
     }
+}
+
+/// The runs of `above` (sorted) that touch `run` with 8-connectivity (columns
+/// `start - 1 ..= end` of the row above), searched from `*from`, which then moves on for
+/// the next run of the same row.
+fn touching(above: &[Run], run: &Run, from: &mut usize) -> std::ops::Range<usize> {
+    let mut j = *from;
+    while j < above.len() && above[j].end < run.start {
+        j += 1;
+    }
+    let mut k = j;
+    while k < above.len() && above[k].start <= run.end {
+        k += 1;
+    }
+    // The last run above that touched this one may touch the next one too.
+    *from = k.saturating_sub(1).max(j);
+    j..k
 }
 
 /// One band of rows, labelled: its components' union-find and the runs of its first and
@@ -206,7 +215,10 @@ where
             .map(|r| label_band(r, &row_runs))
             .collect()
     } else {
-        ranges.into_iter().map(|r| label_band(r, &row_runs)).collect()
+        ranges
+            .into_iter()
+            .map(|r| label_band(r, &row_runs))
+            .collect()
     };
     join_bands(bands)
 }
@@ -229,18 +241,11 @@ fn join_bands(bands: Vec<Band>) -> Vec<Component> {
                 })
                 .collect()
         };
-        let first = shift(&band.first);
-        let mut j = 0;
-        for run in &first {
-            while j < previous_last.len() && previous_last[j].end < run.start {
-                j += 1;
-            }
-            let mut k = j;
-            while k < previous_last.len() && previous_last[k].start <= run.end {
+        let mut from = 0;
+        for run in &shift(&band.first) {
+            for k in touching(&previous_last, run, &mut from) {
                 all.union(run.label, previous_last[k].label);
-                k += 1;
             }
-            j = k.saturating_sub(1).max(j);
         }
         previous_last = shift(&band.last);
     }
@@ -297,7 +302,9 @@ mod tests {
     fn mask(width: u32, height: u32, seed: &[u8], density: u8) -> GrayImage {
         GrayImage::from_fn(width, height, |x, y| {
             let i = (y * width + x) as usize;
-            let v = seed[i % seed.len()].wrapping_mul(31).wrapping_add((i / seed.len()) as u8);
+            let v = seed[i % seed.len()]
+                .wrapping_mul(31)
+                .wrapping_add((i / seed.len()) as u8);
             Luma([if v < density { 255 } else { 0 }])
         })
     }
