@@ -615,15 +615,14 @@ mod tests {
         let limits = Limits::default();
         let cause = |c: CompressedImage| decode_compressed(&c, &limits).unwrap_err().cause();
         let mut truncated = compressed("jpeg", &image, ImageFormat::Jpeg);
-        let half = truncated.data.len() / 2;
-        truncated.data = truncated.data[..half].to_vec().into();
+        truncated.data.truncate(truncated.data.len() / 2);
         assert_eq!(cause(truncated), "corrupt_compressed");
         let mut garbage = compressed("png", &image, ImageFormat::Png);
         garbage.data[20..40].fill(0xAB);
         assert_eq!(cause(garbage), "corrupt_compressed");
         let empty = CompressedImage {
             format: "jpeg".into(),
-            data: vec![].into(),
+            data: vec![],
         };
         assert_eq!(cause(empty), "corrupt_compressed");
         let depth = compressed("16UC1; compressedDepth png", &image, ImageFormat::Png);

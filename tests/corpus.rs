@@ -60,7 +60,7 @@ fn input(case: &Value) -> Input {
     } else {
         Input::Compressed(CompressedImage {
             format: fields["format"].as_str().unwrap().into(),
-            data: data.into(),
+            data,
         })
     }
 }
