@@ -229,6 +229,16 @@ def test_bad_parameters_stop_the_node_with_a_clear_error(args, message):
     assert 'panicked' not in printed
 
 
+@pytest.mark.parametrize('flag', ['--help', '-h'])
+def test_help_prints_usage_and_exits(flag):
+    done = subprocess.run([str(installed('vision_node')), flag], env=ros_only_env(),
+                          capture_output=True, text=True, timeout=5)
+    assert done.returncode == 0, done
+    assert done.stdout.startswith('usage: vision_node')
+    assert '--print-defaults' in done.stdout and '--ros-args' in done.stdout
+    assert done.stderr == ''
+
+
 def test_sigterm_stops_cleanly(vision_node):
     node = vision_node('-r', '__ns:=/sigterm')
     time.sleep(0.5)

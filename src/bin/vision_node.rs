@@ -1,8 +1,6 @@
 //! vision_node: detections in every image of a sensor_msgs/Image stream.
 //!
-//! Usage: `vision_node [--ros-args ...]`; see the README for topics and parameters.
-//! `vision_node --print-defaults` prints every parameter with its default, range and
-//! description as a ROS 2 parameters file, without starting ROS.
+//! Usage: see [`USAGE`] (`vision_node --help`); the README has topics and parameters.
 
 use anyhow::{Context as _, Result};
 use rclrs::{log_error, log_info, Context, CreateBasicExecutor, SpinOptions};
@@ -10,10 +8,41 @@ use rust_vision::ros::node::VisionNode;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
+/// What `vision_node --help` prints.
+const USAGE: &str = "\
+usage: vision_node [--help] [--print-defaults] [--ros-args ...]
+
+Detects objects in every image of a sensor_msgs/Image stream (topic `image`, or
+`image/compressed` with transport:=compressed) and publishes one
+rust_vision/DetectionArray per frame on `detections`.
+
+options:
+  --help            print this help and exit
+  --print-defaults  print every parameter with its default, range and description as
+                    a ROS 2 parameters file, and exit
+  --ros-args ...    ROS arguments: -p name:=value, --params-file FILE, -r from:=to
+
+example:
+  ros2 run rust_vision vision_node --ros-args -r image:=/camera/image_raw \\
+      -p detector:=cascade -p cascade.model:=haarcascade_frontalface_default.xml
+";
+
 fn main() {
-    if std::env::args().nth(1).as_deref() == Some("--print-defaults") {
-        print!("{}", rust_vision::ros::params::defaults_yaml());
-        return;
+    // Only the arguments before --ros-args are ours.
+    let ours: Vec<String> = std::env::args()
+        .skip(1)
+        .take_while(|a| a != "--ros-args")
+        .collect();
+    match ours.first().map(String::as_str) {
+        Some("--help" | "-h") => {
+            print!("{USAGE}");
+            return;
+        }
+        Some("--print-defaults") => {
+            print!("{}", rust_vision::ros::params::defaults_yaml());
+            return;
+        }
+        _ => {}
     }
     if let Err(e) = run() {
         eprintln!("vision_node: {e:#}");
