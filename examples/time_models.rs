@@ -2,7 +2,9 @@
 //! tools/bench_models_vs_opencv.py. Prints the best milliseconds of `--repeats` runs.
 //!
 //! `time_models onnx MODEL IMAGE` runs the model on the image letterboxed to its input
-//! (tensor preparation excluded, as onnxruntime is given a ready tensor);
+//! (tensor preparation excluded, as onnxruntime is given a ready tensor), on the engine
+//! `--backend` names (tract, onnxruntime, auto) with `--threads` (0: one per core); the
+//! engine goes to stderr;
 //! `time_models color IMAGE` classifies the whole image's colour.
 
 use std::path::PathBuf;
@@ -10,13 +12,19 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 use rust_vision::classify::color::DominantColor;
-use rust_vision::onnx_model::{image_tensor, OnnxModel};
+use rust_vision::onnx_model::{image_tensor, OnnxModel, OnnxRuntime};
 use rust_vision::{BoundingBox, Classifier};
 
 #[derive(Parser)]
 struct Args {
     #[arg(long, default_value_t = 20)]
     repeats: usize,
+    /// ONNX engine: tract, onnxruntime or auto.
+    #[arg(long, default_value = "auto")]
+    backend: String,
+    /// ONNX Runtime's threads; 0 for one per core.
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
     #[command(subcommand)]
     what: What,
 }
@@ -41,12 +49,18 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let ms = match &args.what {
         What::Onnx { model, image } => {
-            let model = OnnxModel::load(model, 0, 640)?;
+            let runtime = OnnxRuntime {
+                backend: args.backend.parse()?,
+                threads: args.threads,
+                ..OnnxRuntime::default()
+            };
+            let model = OnnxModel::load(model, 0, 640, &runtime)?;
+            eprintln!("{}", model.engine_description);
             let image = image::open(image)?.to_rgb8();
             let (w, h) = image.dimensions();
             let (tensor, _) = image_tensor(&image, (0, 0, w, h), model.input, true);
             best(args.repeats, || {
-                model.run(tensor.clone()).expect("inference");
+                model.run(&tensor).expect("inference");
             })
         }
         What::Color { image } => {

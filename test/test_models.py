@@ -76,8 +76,23 @@ def test_cascade_classifier_finds_eyes_in_the_face(vision_node, rclpy_node, coll
     assert face.classification_label == 'eye' and face.classification_score > 0.5
 
 
+# Each ONNX test runs on both engines: tract, and ONNX Runtime from the onnxruntime
+# package (found by vision_node itself), with `auto` providers falling back to the CPU.
+ENGINES = {'tract': ('-p', 'onnx_backend:=tract'),
+           'onnxruntime': ('-p', 'onnx_backend:=onnxruntime', '-p', 'onnx_provider:=auto')}
+
+
+def engine_used(node, engine):
+    """The engine vision_node says runs its ONNX model, checked against `engine`."""
+    text = node.output()
+    want = 'ONNX on tract' if engine == 'tract' else 'ONNX on ONNX Runtime (CPU'
+    assert want in text, text
+
+
+@pytest.mark.parametrize('engine', ENGINES)
 @pytest.mark.parametrize('layout,labels', [('v8', 'file'), ('v5', 'metadata')])
-def test_onnx_detector_end_to_end(vision_node, rclpy_node, collect, tmp_path, layout, labels):
+def test_onnx_detector_end_to_end(vision_node, rclpy_node, collect, tmp_path, layout, labels,
+                                  engine):
     names = onnx_models.NAMES
     model = onnx_models.yolo(tmp_path / f'yolo_{layout}.onnx', layout,
                              names=names if labels == 'metadata' else None)
@@ -85,8 +100,9 @@ def test_onnx_detector_end_to_end(vision_node, rclpy_node, collect, tmp_path, la
     if labels == 'file':
         (tmp_path / 'labels.txt').write_text('\n'.join(names) + '\n')
         args += ['-p', f'onnx.labels:={tmp_path / "labels.txt"}']
-    ns = f'yolo_{layout}'
-    vision_node('-r', f'__ns:=/{ns}', *BATCH, '-p', 'detector:=onnx', *args)
+    ns = f'yolo_{layout}_{engine}'
+    node = vision_node('-r', f'__ns:=/{ns}', *BATCH, '-p', 'detector:=onnx', *args,
+                       *ENGINES[engine])
     colour = (230, 200, 200)
     image = np.full((480, 640, 3), colour, np.uint8)
     [result] = run(rclpy_node, collect, ns, frames(rclpy_node, [image]))
@@ -104,22 +120,25 @@ def test_onnx_detector_end_to_end(vision_node, rclpy_node, collect, tmp_path, la
     [result] = run(rclpy_node, collect, ns, frames(rclpy_node, [image]))
     assert len(result.detections) == len(onnx_models.expected_detections(
         640, 480, colour, layout, confidence=0.5)) == 2
+    engine_used(node, engine)
 
 
+@pytest.mark.parametrize('engine', ENGINES)
 def test_onnx_classifier_names_the_dominant_channel(
-        vision_node, rclpy_node, collect, tmp_path):
+        vision_node, rclpy_node, collect, tmp_path, engine):
     model = onnx_models.classifier(tmp_path / 'classes.onnx', names=onnx_models.NAMES)
-    vision_node('-r', '__ns:=/cls', *BATCH, '-p', 'classifier:=onnx',
-                '-p', f'classifier.model:={model}')
+    node = vision_node('-r', f'__ns:=/cls_{engine}', *BATCH, '-p', 'classifier:=onnx',
+                       '-p', f'classifier.model:={model}', *ENGINES[engine])
     image = np.zeros((240, 320, 3), np.uint8)
     image[20:100, 20:120] = (220, 30, 30)
     image[130:220, 180:300] = (20, 40, 210)
-    [result] = run(rclpy_node, collect, 'cls', frames(rclpy_node, [image]))
+    [result] = run(rclpy_node, collect, f'cls_{engine}', frames(rclpy_node, [image]))
     got = sorted((d.x, d.classification_label, d.classification_score)
                  for d in result.detections)
     assert [g[1] for g in got] == ['red', 'blue']
     red = onnx_models.softmax([10 * c / 255 for c in (220, 30, 30)])[0]
     assert got[0][2] == pytest.approx(red, abs=1e-3)
+    engine_used(node, engine)
 
 
 @pytest.mark.parametrize('args,reason', [
@@ -128,12 +147,21 @@ def test_onnx_classifier_names_the_dominant_channel(
     (('-p', 'detector:=onnx', '-p', 'onnx.model:={garbage}'), 'not an ONNX model'),
     (('-p', 'detector:=cascade', '-p', 'cascade.model:={garbage}'), 'not XML'),
     (('-p', 'detector:=cascade'), 'needs cascade.model'),
+    (('-p', 'detector:=onnx', '-p', 'onnx.model:={yolo}', '-p', 'onnx_backend:=onnxruntime',
+      '-p', 'onnx_library:=/nonexistent/libonnxruntime.so'),
+     'onnx_library /nonexistent/libonnxruntime.so: no such file'),
+    (('-p', 'detector:=onnx', '-p', 'onnx.model:={yolo}', '-p', 'onnx_provider:=cuda'),
+     'onnx_provider cuda: no CUDA execution provider in this library'),
+    (('-p', 'detector:=onnx', '-p', 'onnx.model:={yolo}', '-p', 'onnx_provider:=tensorrt'),
+     'onnx_provider tensorrt: no TensorRT execution provider in this library'),
+    (('-p', 'onnx_provider:=gpu',), 'is not one of cpu, cuda, tensorrt, auto'),
     (('-p', 'classifier:=onnx', '-p', 'classifier.model:={wrong_yolo}'),
      'is not 1 x classes'),
 ])
 def test_bad_models_stop_the_node_at_start_up(tmp_path, args, reason):
     files = {'wrong': onnx_models.wrong_shape(tmp_path / 'wrong.onnx'),
              'wrong_yolo': onnx_models.yolo(tmp_path / 'yolo.onnx'),
+             'yolo': tmp_path / 'yolo.onnx',
              'garbage': tmp_path / 'garbage.bin'}
     files['garbage'].write_bytes(b'\x00\x01 not a model')
     args = [a.format(**files) for a in args]
@@ -142,6 +170,19 @@ def test_bad_models_stop_the_node_at_start_up(tmp_path, args, reason):
     printed = done.stdout + done.stderr
     assert done.returncode == 2, printed
     assert reason in printed and 'panicked' not in printed, printed
+
+
+def test_onnxruntime_without_a_library_is_a_start_up_error(tmp_path):
+    """Where no python3 on PATH has the onnxruntime package and nothing names a library,
+    asking for ONNX Runtime stops the node with what to do."""
+    model = onnx_models.yolo(tmp_path / 'yolo.onnx')
+    env = {**ros_only_env(), 'PATH': str(tmp_path)}  # no python3 at all
+    done = subprocess.run([str(installed('vision_node')), '--ros-args', '-p', 'detector:=onnx',
+                           '-p', f'onnx.model:={model}', '-p', 'onnx_backend:=onnxruntime'],
+                          env=env, capture_output=True, text=True, timeout=60)
+    printed = done.stdout + done.stderr
+    assert done.returncode == 2, printed
+    assert 'none was found' in printed and 'pip install onnxruntime' in printed, printed
 
 
 def test_models_swap_at_runtime_while_frames_flow(vision_node, rclpy_node, collect,

@@ -7,9 +7,11 @@
   the astronaut photo composed into 640x480 and 1920x1080 frames: cv2.CascadeClassifier
   against rust_vision (examples/cascade_detect), one thread each, then each with all
   cores;
-- ONNX inference of a small convolutional YOLO-shaped model (built here with the onnx
-  package, 320x320 input): onnxruntime against tract (examples/time_models), one
-  thread each;
+- ONNX inference of a small convolutional YOLO-shaped model (320x320 input) and of
+  bench_node's YOLOv8-shaped one (~2 GMAC at 640x640), both built here with the onnx
+  package: onnxruntime from Python against rust_vision's tract and ONNX Runtime (ort)
+  engines (examples/time_models), one thread each, then each with all cores (tract has
+  one thread whatever it is given);
 - the colour classifier on a 640x480 crop: OpenCV + numpy (HSV conversion and a hue
   histogram, what a Python node would do) against rust_vision.
 
@@ -31,6 +33,8 @@ import onnx
 import onnxruntime
 import skimage.data
 from onnx import TensorProto, helper, numpy_helper
+
+from bench_node import yolo_like_model
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -126,21 +130,32 @@ def main():
                 print(f'{path.stem:<12} {threads:<8} {theirs:>7.1f} ms {out["ms"]:>9.1f} ms '
                       f'{out["ms"] / theirs:>6.2f}x  {len(found[0])} / {len(out["boxes"])}')
 
-        onnx_path = Path(tmp) / 'small_yolo.onnx'
-        size = small_yolo(onnx_path)
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = options.inter_op_num_threads = 1
-        session = onnxruntime.InferenceSession(str(onnx_path), options,
-                                               providers=['CPUExecutionProvider'])
-        tensor = np.random.default_rng(1).random((1, 3, size, size), np.float32)
-        theirs = best(args.repeats * 3, lambda: session.run(None, {'images': tensor}))
-        ours = float(subprocess.run(
-            [str(target / 'time_models'), '--repeats', str(args.repeats * 3), 'onnx',
-             str(onnx_path), str(Path(tmp) / '640x480.png')],
-            check=True, capture_output=True, text=True,
-            env={**os.environ, 'RAYON_NUM_THREADS': '1'}).stdout)
-        print(f'\nONNX inference, 4-conv YOLO-shaped model, {size}x{size}, one thread each')
-        print(f'onnxruntime {theirs:.2f} ms, tract {ours:.2f} ms, ratio {ours / theirs:.2f}x')
+        print('\nONNX inference (a ready 1x3xHxW tensor): onnxruntime from Python against '
+              'rust_vision on tract and on ONNX Runtime (ort)')
+        print(f'{"model":<22} {"threads":<8} {"onnxruntime":>12} {"tract":>10} {"ort":>10}'
+              f' {"tract÷py":>10} {"ort÷py":>8}')
+        models = [('small_yolo 320', Path(tmp) / 'small_yolo.onnx', small_yolo),
+                  ('yolo_like 640 (2 GMAC)', Path(tmp) / 'yolo_like.onnx', yolo_like_model)]
+        for name, onnx_path, build in models:
+            build(onnx_path)
+            size = onnx.load(str(onnx_path)).graph.input[0].type.tensor_type.shape.dim[2]
+            tensor = np.random.default_rng(1).random((1, 3, size.dim_value, size.dim_value),
+                                                     np.float32)
+            for threads in (1, os.cpu_count()):
+                options = onnxruntime.SessionOptions()
+                options.intra_op_num_threads = threads
+                session = onnxruntime.InferenceSession(str(onnx_path), options,
+                                                       providers=['CPUExecutionProvider'])
+                theirs = best(args.repeats * 3, lambda: session.run(None, {'images': tensor}))
+                ours = {backend: float(subprocess.run(
+                    [str(target / 'time_models'), '--repeats', str(args.repeats * 3),
+                     '--backend', backend, '--threads', str(threads), 'onnx',
+                     str(onnx_path), str(Path(tmp) / '640x480.png')],
+                    check=True, capture_output=True, text=True).stdout)
+                    for backend in ('tract', 'onnxruntime')}
+                print(f'{name:<22} {threads:<8} {theirs:>9.2f} ms {ours["tract"]:>7.2f} ms '
+                      f'{ours["onnxruntime"]:>7.2f} ms {ours["tract"] / theirs:>9.2f}x '
+                      f'{ours["onnxruntime"] / theirs:>7.2f}x')
 
         crop = frame(640, 480)
         cv2.setNumThreads(1)

@@ -8,7 +8,7 @@ use image::RgbImage;
 use super::{Classification, Classifier};
 use crate::detect::BoundingBox;
 use crate::error::{ConfigError, Result};
-use crate::onnx_model::{class_names, image_tensor, OnnxModel};
+use crate::onnx_model::{class_names, image_tensor, OnnxModel, OnnxRuntime};
 
 /// An ONNX classifier: the box stretched to the model's input (RGB, 0..1, NCHW), one
 /// output of class scores. Scores that are not already probabilities (all in 0..1,
@@ -25,8 +25,13 @@ impl OnnxClassifier {
 
     /// Loads the model in `path` (input `size` when the model leaves it open, 0 for
     /// 224); class names from `labels` or the model's metadata.
-    pub fn load(path: &Path, labels: Option<&Path>, size: u32) -> Result<Self> {
-        let model = OnnxModel::load(path, size, Self::DEFAULT_INPUT_SIZE)?;
+    pub fn load(
+        path: &Path,
+        labels: Option<&Path>,
+        size: u32,
+        runtime: &OnnxRuntime,
+    ) -> Result<Self> {
+        let model = OnnxModel::load(path, size, Self::DEFAULT_INPUT_SIZE, runtime)?;
         Self::new(Arc::new(model), path, labels)
     }
 
@@ -72,7 +77,7 @@ impl Classifier for OnnxClassifier {
             return Ok(None);
         };
         let (tensor, _) = image_tensor(image, rect, self.model.input, false);
-        let probabilities = probabilities(&self.model.run(tensor)?);
+        let probabilities = probabilities(&self.model.run(&tensor)?);
         let Some((class, &score)) = probabilities
             .iter()
             .enumerate()

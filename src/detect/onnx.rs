@@ -9,7 +9,7 @@ use image::RgbImage;
 
 use super::{BoundingBox, Detection, Detector};
 use crate::error::{ConfigError, Result};
-use crate::onnx_model::{class_names, image_tensor, OnnxModel};
+use crate::onnx_model::{class_names, image_tensor, OnnxModel, OnnxRuntime};
 
 /// Most candidates kept for non-maximum suppression (the best by score), as Ultralytics
 /// does, so that a model that scores everything highly costs bounded time.
@@ -86,8 +86,14 @@ impl OnnxDetector {
 
     /// Loads the model in `path`; class names from `labels` (a file, one per line) when
     /// given, else from the model's metadata, else `class <n>`.
-    pub fn load(path: &Path, labels: Option<&Path>, config: OnnxDetectorConfig) -> Result<Self> {
-        let model = OnnxModel::load(path, config.input_size, Self::DEFAULT_INPUT_SIZE)?;
+    pub fn load(
+        path: &Path,
+        labels: Option<&Path>,
+        config: OnnxDetectorConfig,
+        runtime: &OnnxRuntime,
+    ) -> Result<Self> {
+        let size = config.input_size;
+        let model = OnnxModel::load(path, size, Self::DEFAULT_INPUT_SIZE, runtime)?;
         let model = Arc::new(model);
         Self::new(model, path, labels, config)
     }
@@ -221,7 +227,7 @@ impl Detector for OnnxDetector {
     fn detect(&self, image: &RgbImage) -> Result<Vec<Detection>> {
         let (w, h) = image.dimensions();
         let (tensor, placement) = image_tensor(image, (0, 0, w, h), self.model.input, true);
-        let output = self.model.run(tensor)?;
+        let output = self.model.run(&tensor)?;
         let candidates = decode(&output, self.layout, self.config.confidence);
         Ok(suppress(candidates, self.config.iou)
             .into_iter()

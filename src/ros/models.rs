@@ -17,15 +17,16 @@ use crate::detect::cascade::{Cascade, CascadeDetector, CascadeParams};
 use crate::detect::onnx::OnnxDetector;
 use crate::detect::{Detector, DetectorKind};
 use crate::error::Result;
-use crate::onnx_model::OnnxModel;
+use crate::onnx_model::{OnnxModel, OnnxRuntime};
 use crate::pipeline::Pipeline;
 use crate::ros::params::NodeConfig;
 
 /// Loaded models by what they were loaded from (`cascade:<path>`,
 /// `onnx:<path>:<size>:<fallback>`). Only those the current pipeline uses are kept.
-#[derive(Default)]
 pub struct ModelCache {
     models: Mutex<HashMap<String, Arc<dyn Any + Send + Sync>>>,
+    /// How ONNX models are run: the start-up settings, fixed for the cache's life.
+    onnx_runtime: OnnxRuntime,
 }
 
 /// What a configuration needs loaded: cache key and loader.
@@ -84,6 +85,14 @@ fn optional(path: &str) -> Option<&Path> {
 }
 
 impl ModelCache {
+    /// An empty cache whose ONNX models run as `onnx_runtime` says.
+    pub fn new(onnx_runtime: OnnxRuntime) -> Self {
+        ModelCache {
+            models: Mutex::default(),
+            onnx_runtime,
+        }
+    }
+
     /// Whether every model `config` uses is loaded already.
     pub fn has_models_for(&self, config: &NodeConfig) -> bool {
         let models = self.models.lock().unwrap_or_else(|e| e.into_inner());
@@ -104,7 +113,8 @@ impl ModelCache {
             None => match *need {
                 Need::Cascade(path) => Arc::new(Cascade::load(Path::new(path))?),
                 Need::Onnx(path, size, fallback) => {
-                    Arc::new(OnnxModel::load(Path::new(path), size, fallback)?)
+                    let runtime = &self.onnx_runtime;
+                    Arc::new(OnnxModel::load(Path::new(path), size, fallback, runtime)?)
                 }
             },
         };
@@ -115,6 +125,18 @@ impl ModelCache {
         Ok(model
             .downcast::<T>()
             .expect("each key prefix holds one model type"))
+    }
+
+    /// What runs each ONNX model `config` uses (tract, or ONNX Runtime and where), for
+    /// the log; loaded models only.
+    pub fn onnx_engines(&self, config: &NodeConfig) -> Vec<String> {
+        let models = self.models.lock().unwrap_or_else(|e| e.into_inner());
+        needs(config)
+            .iter()
+            .filter_map(|need| models.get(&need.key()))
+            .filter_map(|model| model.downcast_ref::<OnnxModel>())
+            .map(|model| model.engine_description.clone())
+            .collect()
     }
 
     /// Forgets the models `config` does not use.

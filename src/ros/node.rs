@@ -87,7 +87,7 @@ struct ModelState {
 }
 
 /// The detector and classifier `config` runs, for logs and diagnostics.
-fn describe(config: &NodeConfig) -> String {
+fn describe(config: &NodeConfig, models: &ModelCache) -> String {
     let file = |path: &str| {
         Path::new(path)
             .file_name()
@@ -105,7 +105,12 @@ fn describe(config: &NodeConfig) -> String {
         ClassifierKind::Cascade => format!("cascade {}", file(&config.classifier_model.model)),
         ClassifierKind::Onnx => format!("onnx {}", file(&config.classifier_model.model)),
     };
-    format!("detector {detector}, classifier {classifier}")
+    let engines = models.onnx_engines(config);
+    let engines = match engines.first() {
+        Some(engine) => format!(", ONNX on {engine}"),
+        None => String::new(),
+    };
+    format!("detector {detector}, classifier {classifier}{engines}")
 }
 
 /// The running node: keep it alive while the executor spins, then [`VisionNode::finish`].
@@ -149,7 +154,7 @@ impl Shared {
         }
         self.models.keep_only(config);
         *state = ModelState {
-            active: describe(config),
+            active: describe(config, &self.models),
             error: None,
         };
         log_info!(
@@ -353,20 +358,21 @@ impl VisionNode {
             health: Mutex::new(Health::new(FAILURE_REPORT_INTERVAL, Instant::now())),
         });
         let sink_outputs = Arc::clone(&outputs);
-        let models = ModelCache::default();
+        let models = ModelCache::new(config.onnx_runtime.clone());
         let stages = Stages::start(
             models.pipeline(&config)?,
             config.overflow,
             config.capacities,
             move |outcome| sink_outputs.publish(outcome),
         );
+        let active = describe(&config, &models);
         let shared = Arc::new(Shared {
             outputs,
             stages: RwLock::new(Some(stages)),
             models,
             generation: AtomicU64::new(0),
             model_state: Mutex::new(ModelState {
-                active: describe(&config),
+                active,
                 error: None,
             }),
             end_of_stream_timeout: Mutex::new(config.end_of_stream_timeout),
@@ -455,7 +461,7 @@ impl VisionNode {
             log_info!(
                 listener.outputs.node.logger(),
                 "{name} changed; loading {} in the background, {} runs meanwhile",
-                describe(config),
+                describe(config, &listener.models),
                 listener.model_state().active
             );
             let (shared, config, name) = (Arc::clone(&listener), config.clone(), name.to_string());
@@ -468,7 +474,7 @@ impl VisionNode {
             topics.join(" and "),
             config.qos,
             depth.map_or("keep all".into(), |d| format!("depth {d}")),
-            describe(&config),
+            shared.model_state().active,
             config.overflow,
             DETECTIONS_TOPIC,
         );

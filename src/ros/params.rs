@@ -16,6 +16,7 @@ use crate::detect::onnx::OnnxDetectorConfig;
 use crate::detect::DetectorKind;
 use crate::error::ConfigError;
 use crate::frame::Limits;
+use crate::onnx_model::{Backend, OnnxRuntime, Provider};
 use crate::ros::qos::{QosPolicy, Transport};
 use crate::stages::{Capacities, Overflow};
 
@@ -39,6 +40,7 @@ pub struct NodeConfig {
     pub onnx: OnnxSettings,
     pub classifier: ClassifierKind,
     pub classifier_model: ClassifierModel,
+    pub onnx_runtime: OnnxRuntime,
     pub max_detections: usize,
     pub limits: Limits,
 }
@@ -371,6 +373,35 @@ pub const PARAMETERS: &[ParamDoc] = &[
          classifier.model)",
     ),
     doc(
+        "onnx_backend",
+        choice("auto", Backend::NAMES),
+        false,
+        "Engine of the ONNX detector and classifier: onnxruntime (ONNX Runtime, loaded \
+         from onnx_library; an error where none loads); tract (pure Rust, nothing to \
+         install, slower); auto (onnxruntime where a library is found, else tract)",
+    ),
+    doc(
+        "onnx_library",
+        text(""),
+        false,
+        "ONNX Runtime library (libonnxruntime.so) to load; empty for ORT_DYLIB_PATH, \
+         else the one in the onnxruntime Python package that python3 finds",
+    ),
+    doc(
+        "onnx_provider",
+        choice("cpu", Provider::NAMES),
+        false,
+        "Where ONNX Runtime runs models: cpu; cuda or tensorrt (an error where the \
+         library lacks them, as the CPU-only onnxruntime package does); auto (tensorrt, \
+         else cuda, else cpu, with the fallback logged)",
+    ),
+    doc(
+        "onnx_threads",
+        int(0, 0, 256),
+        false,
+        "ONNX Runtime's threads within an operator; 0 for one per core",
+    ),
+    doc(
         "max_detections",
         int(100, 1, 10000),
         true,
@@ -467,6 +498,7 @@ impl NodeConfig {
             },
             classifier: ClassifierKind::None,
             classifier_model: ClassifierModel::default(),
+            onnx_runtime: OnnxRuntime::default(),
             max_detections: 0,
             limits: Limits::default(),
         };
@@ -548,6 +580,10 @@ impl NodeConfig {
             "classifier.labels" => next.classifier_model.labels = text()?.to_string(),
             "classifier.input_size" => next.classifier_model.input_size = count(4096)? as u32,
             "classifier" => next.classifier = parse(text()?)?,
+            "onnx_backend" => next.onnx_runtime.backend = parse(text()?)?,
+            "onnx_library" => next.onnx_runtime.library = text()?.to_string(),
+            "onnx_provider" => next.onnx_runtime.provider = parse(text()?)?,
+            "onnx_threads" => next.onnx_runtime.threads = count(256)? as usize,
             "max_detections" => next.max_detections = count(u32_max)? as usize,
             "max_width" => next.limits.max_width = count(u32_max)? as u32,
             "max_height" => next.limits.max_height = count(u32_max)? as u32,

@@ -264,13 +264,18 @@ mod tests {
 
     /// The reference: imageproc's labelling, statistics gathered pixel by pixel, in label
     /// order (raster order of each component's first pixel).
+    /// The mask is labelled inside a one-pixel background border, which changes no
+    /// component: imageproc 0.25 panics on a 1x1 foreground image.
     fn reference(mask: &GrayImage) -> Vec<Component> {
-        let labels = connected_components(mask, Connectivity::Eight, Luma([0u8]));
+        let mut padded = GrayImage::new(mask.width() + 2, mask.height() + 2);
+        image::imageops::replace(&mut padded, mask, 1, 1);
+        let labels = connected_components(&padded, Connectivity::Eight, Luma([0u8]));
         let mut components: Vec<Option<Component>> = Vec::new();
         for (x, y, &Luma([label])) in labels.enumerate_pixels() {
             if label == 0 {
                 continue;
             }
+            let (x, y) = (x - 1, y - 1);
             let index = label as usize - 1;
             if index >= components.len() {
                 components.resize(index + 1, None);

@@ -329,7 +329,10 @@ fn tree(node: Node<'_, '_>, categorical: bool) -> Result<Tree, String> {
         .map(|v| v as f32)
         .collect();
     let step = if categorical { 3 + 8 } else { 4 };
-    if words.is_empty() || words.len() % step != 0 || leaves.len() != words.len() / step + 1 {
+    if words.is_empty()
+        || !words.len().is_multiple_of(step)
+        || leaves.len() != words.len() / step + 1
+    {
         return Err(format!(
             "a weak classifier has {} node numbers and {} leaves",
             words.len(),
