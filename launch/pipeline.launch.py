@@ -4,6 +4,7 @@
     ros2 launch rust_vision pipeline.launch.py source:=/data/photos save_annotated:=/tmp/out
     ros2 launch rust_vision pipeline.launch.py source:=camera:0 qos:=sensor_data \\
         overflow:=latest rviz:=true
+    ros2 launch rust_vision pipeline.launch.py source:=/data/4k large_images:=true
 
 By default the photos of skimage.data go through OpenCV's frontal face cascade, reliable
 and without drops; at their end the publisher sends an end of stream, vision_node its
@@ -11,7 +12,8 @@ summary, and results_subscriber its completeness report (and exits).
 """
 
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription
+from launch.actions import (DeclareLaunchArgument, IncludeLaunchDescription,
+                            SetEnvironmentVariable)
 from launch.conditions import IfCondition
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import (LaunchConfiguration, PathJoinSubstitution,
@@ -27,6 +29,16 @@ def face_cascade():
         return cv2.data.haarcascades + 'haarcascade_frontalface_default.xml'
     except (ImportError, AttributeError):
         return '/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml'
+
+
+def large_images_profile():
+    """Every process of the launch loads config/fastdds_large_images.xml (Fast DDS 2
+    reads the first variable, Fast DDS 3 the second) when `large_images` is true."""
+    profile = PathJoinSubstitution(
+        [FindPackageShare('rust_vision'), 'config', 'fastdds_large_images.xml'])
+    wanted = IfCondition(LaunchConfiguration('large_images'))
+    return [SetEnvironmentVariable(variable, profile, condition=wanted)
+            for variable in ('FASTRTPS_DEFAULT_PROFILES_FILE', 'FASTDDS_DEFAULT_PROFILES_FILE')]
 
 
 def generate_launch_description():
@@ -69,6 +81,10 @@ def generate_launch_description():
                               description='folder for the annotated frames (empty: none)'),
         DeclareLaunchArgument('rviz', default_value='true',
                               description='start rviz with the raw and annotated images'),
+        DeclareLaunchArgument('large_images', default_value='false',
+                              description='true: Fast DDS profile for frames of 1080p and '
+                                          'up (config/fastdds_large_images.xml)'),
+        *large_images_profile(),
         Node(
             package='rust_vision',
             executable='image_publisher',

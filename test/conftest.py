@@ -44,7 +44,8 @@ def ros_only_env():
     Binaries must find their libraries through their own RPATH, not LD_LIBRARY_PATH.
     """
     keep = ('HOME', 'PATH', 'LANG', 'ROS_DOMAIN_ID', 'ROS_AUTOMATIC_DISCOVERY_RANGE',
-            'ROS_LOG_DIR', 'RMW_IMPLEMENTATION')
+            'ROS_LOG_DIR', 'RMW_IMPLEMENTATION', 'FASTRTPS_DEFAULT_PROFILES_FILE',
+            'FASTDDS_DEFAULT_PROFILES_FILE')
     return {k: os.environ[k] for k in keep if k in os.environ}
 
 

@@ -62,6 +62,31 @@ def test_n_frames_in_n_results_out_then_the_summary(
     assert cv2.imread(str(saved / files[0])) is not None
 
 
+def test_1080p_as_fast_as_sent_with_the_large_images_profile(vision_node, monkeypatch):
+    """Every process with the shipped config/fastdds_large_images.xml: Fast DDS takes the
+    profile without a word (a profile it cannot parse prints XMLPARSER errors), and 40
+    1080p frames sent as fast as the real publisher can give 40 results, complete."""
+    profile = installed('vision_node').parents[2] / 'share' / 'rust_vision' / 'config' / \
+        'fastdds_large_images.xml'
+    assert profile.is_file()
+    for variable in ('FASTRTPS_DEFAULT_PROFILES_FILE', 'FASTDDS_DEFAULT_PROFILES_FILE'):
+        monkeypatch.setenv(variable, str(profile))
+    ns, count = '/large', 40
+    node = vision_node('-r', f'__ns:={ns}', '-p', 'qos:=reliable', '-p', 'overflow:=all')
+    subscriber = start_subscriber(ns)
+    publisher = subprocess.run(
+        [sys.executable, str(installed('image_publisher')), '--width', '1920',
+         '--height', '1080', '--encoding', 'bgr8', '--count', str(count), '--rate', '0',
+         '--ros-args', '-r', f'__ns:={ns}'], capture_output=True, text=True, timeout=120)
+    printed = subscriber.communicate(timeout=60)[0]
+    assert publisher.returncode == 0, publisher.stderr
+    assert subscriber.returncode == 0, printed
+    assert f'{count} results received here, 0 frames missing, 0 duplicates: complete' \
+        in printed, printed
+    for output in (publisher.stdout + publisher.stderr, printed, node.output()):
+        assert 'XMLPARSER' not in output, output
+
+
 def test_a_frame_that_fails_is_reported_as_failed(vision_node, rclpy_node, collect):
     """A corrupt JPEG in the middle of a stream: counted failed with its cause; the other
     frames processed; a second stream is accounted for on its own."""

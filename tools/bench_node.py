@@ -10,14 +10,17 @@ to the reference node in `null` mode (answers without looking at the pixels: the
 of this image source and the transport). One node runs at a time. Each run starts with
 warm-up frames until the node has answered (DDS matched both ways, models loaded).
 
+Every process runs with config/fastdds_large_images.xml (`--dds-profile ""` for Fast
+DDS's defaults, under which 1080p frames stall for the 3 s heartbeat whenever a fragment
+finds the 512 KiB shared-memory segment full: see that file).
+
 Throughput is measured closed-loop: a new frame is published whenever fewer than
-`--window` frames await their result (default 1), so nothing queues without bound. With
-more frames in flight, rclpy subscribers lose 1080p samples in Fast DDS's shared-memory
-port and wait for the 3 s heartbeat to get them again (p99 3 s); one at a time they do
-not, so the default measures processing, not that. Latency is publish -> result, both
-stamped by this process's clock; the `30 Hz` workload publishes at a fixed rate instead
-and skips a frame (counted) when 60 are outstanding. CPU is the node process's user +
-system time per frame.
+`--window` frames await their result (default 1), so nothing queues without bound.
+Latency is publish -> result, both stamped by this process's clock; the `30 Hz` workload
+publishes at a fixed rate instead and skips a frame (counted) when 60 are outstanding.
+CPU is the node process's user + system time per frame. For vision_node the row below
+gives the medians of the publish() call here and of its own account of each frame
+(receipt to result, decode, detect), which places the time: source, transport, node.
 """
 
 import argparse
@@ -169,19 +172,23 @@ class Harness:
     def __init__(self, node, compressed):
         kind, topic = (CompressedImage, 'image/compressed') if compressed else (Image, 'image')
         self.publisher = node.create_publisher(kind, topic, IMAGES)
-        self.sent, self.results, self.lock = {}, {}, threading.Lock()
+        self.sent, self.results, self.inside, self.lock = {}, {}, {}, threading.Lock()
+        self.publish_calls = []
         self.subscription = node.create_subscription(
             DetectionArray, 'detections', self.on_result, RESULTS)
 
     def on_result(self, msg):
         with self.lock:
             self.results.setdefault(msg.header.frame_id, time.monotonic())
+            # vision_node's own account: receipt to publish, decode, detect (seconds).
+            self.inside[msg.header.frame_id] = (msg.latency, msg.decode_time, msg.detect_time)
 
     def publish(self, msg, key):
         msg.header.frame_id = key
         with self.lock:
             self.sent[key] = time.monotonic()
         self.publisher.publish(msg)
+        self.publish_calls.append(time.monotonic() - self.sent[key])
 
     def settle(self):
         """After the first result: waits for the warm-up frames published after the one
@@ -194,6 +201,7 @@ class Harness:
         with self.lock:
             self.sent.clear()
             self.results.clear()
+            self.publish_calls.clear()
 
     def outstanding(self):
         """Frames awaiting their result; one unanswered for LOST_AFTER counts as missing
@@ -255,7 +263,10 @@ def run(node, messages, workload, command, window):
     done = [k for k in keys if k in harness.results]
     latencies = sorted((harness.results[k] - harness.sent[k]) * 1e3 for k in done)
     elapsed = max(harness.results[k] for k in done) - min(harness.sent[k] for k in keys)
+    inside = [harness.inside[k] for k in done]
     return {'fps': len(done) / elapsed, 'p50': statistics.median(latencies),
+            'inside': [statistics.median(x[i] for x in inside) * 1e3 for i in range(3)],
+            'publish': statistics.median(harness.publish_calls) * 1e3,
             'p99': latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
             'cpu': cpu / len(done) * 1e3, 'missing': len(keys) - len(done), 'skipped': skipped}
 
@@ -269,13 +280,16 @@ def main():
                              'the last is in)')
     parser.add_argument('--vision-node', help='vision_node binary (the installed one)')
     parser.add_argument('--no-null', action='store_true', help='leave out the null node')
-    parser.add_argument('--large-data', action='store_true',
-                        help='every process with FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA')
+    parser.add_argument('--dds-profile', default=str(ROOT / 'config' / 'fastdds_large_images.xml'),
+                        help='Fast DDS profile of every process (default: the project\'s '
+                             'for large images; "" for Fast DDS\'s defaults)')
     args = parser.parse_args()
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # where a run hangs
     os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
-    if args.large_data:
-        os.environ['FASTDDS_BUILTIN_TRANSPORTS'] = 'LARGE_DATA'
+    if args.dds_profile:
+        # Fast DDS 2 (Jazzy) reads the first, Fast DDS 3 (Kilted) the second.
+        for variable in ('FASTRTPS_DEFAULT_PROFILES_FILE', 'FASTDDS_DEFAULT_PROFILES_FILE'):
+            os.environ[variable] = args.dds_profile
 
     os.environ.setdefault('ROS_DOMAIN_ID', str(100 + os.getpid() % 100))
     # rclpy's own SIGINT handler would shut this process down with each node it stops.
@@ -329,6 +343,11 @@ def print_row(name, results, flush=False):
               f'p99 {r["p99"]:7.1f} ms  cpu {r["cpu"]:7.1f} ms/frame'
               f'{"  missing " + str(r["missing"]) if r["missing"] else ""}'
               f'{"  skipped " + str(r["skipped"]) if r["skipped"] else ""}', flush=flush)
+        if who == 'vision_node':
+            receipt, decode, detect = r['inside']
+            print(f'  {"":<16} p50: publish() call {r["publish"]:.1f} ms; in vision_node: '
+                  f'receipt to result {receipt:.1f} ms, decode {decode:.1f} ms, detect '
+                  f'{detect:.1f} ms', flush=flush)
 
 
 def print_summary(rows):
