@@ -247,8 +247,8 @@ impl HealthReport {
         }
         let d = self.depths;
         values.push((
-            "queue depths (input, detect, classify, output)".into(),
-            format!("{}, {}, {}, {}", d.input, d.detect, d.classify, d.output),
+            "queue depths (input, classify, output)".into(),
+            format!("{}, {}, {}", d.input, d.classify, d.output),
         ));
         values
     }

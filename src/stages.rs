@@ -1,9 +1,13 @@
-//! The concurrent pipeline: decode, detect and classify run on their own threads on
-//! successive frames, connected by bounded queues, and a sink receives every outcome in
-//! the order the frames were submitted.
+//! The concurrent pipeline: worker threads each decode and detect a frame, a classify
+//! thread and a sink follow, connected by bounded queues, and the sink receives every
+//! outcome in the order the frames were submitted.
 //!
-//! Memory is bounded by the queue capacities: at most `input + 3 * stage + 2 * workers +
-//! 3` frames exist at once (queued, in a stage, or waiting to be put back in order). What
+//! Decoding and detection share a thread so that a frame is detected on while its pixels
+//! are still in that core's cache, with one hand-over less; with several workers both
+//! run on several frames at once (a JPEG burst decodes in parallel).
+//!
+//! Memory is bounded by the queue capacities: at most `input + 2 * stage + 2 * workers +
+//! 2` frames exist at once (queued, in a stage, or waiting to be put back in order). What
 //! happens when the input queue is full is the [`Overflow`] policy.
 //!
 //! Each stage is a long-lived loop of CPU-bound work that blocks on its queue, so each
@@ -11,7 +15,7 @@
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
@@ -57,8 +61,8 @@ pub struct Capacities {
     pub input: usize,
     /// Frames waiting between two stages. Default 2.
     pub stage: usize,
-    /// Detector threads, each on its own frame; results are put back in order before
-    /// classification. Default 1.
+    /// Worker threads that each decode and detect a frame, on successive frames;
+    /// results are put back in order before classification. Default 1.
     pub detect_workers: usize,
 }
 
@@ -110,8 +114,8 @@ pub enum Outcome<M> {
 
 /// A frame between two stages.
 struct Work<M> {
-    /// Position among the frames that reached the detect queue, for putting them back in
-    /// order after several detector threads.
+    /// Position among the frames the workers took from the input queue, for putting them
+    /// back in order after several workers.
     ticket: u64,
     meta: M,
     sequence: u64,
@@ -129,7 +133,6 @@ struct InFlight {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Depths {
     pub input: usize,
-    pub detect: usize,
     pub classify: usize,
     pub output: usize,
 }
@@ -139,7 +142,7 @@ pub struct Stages<M> {
     input: Option<Sender<Job<M>>>,
     /// A second receiving end of the input queue, for evicting its oldest frame.
     evict: Receiver<Job<M>>,
-    depth_probes: [Receiver<Work<M>>; 3],
+    depth_probes: [Receiver<Work<M>>; 2],
     latest: Arc<AtomicBool>,
     pipeline: Arc<RwLock<Arc<Pipeline>>>,
     threads: Vec<JoinHandle<()>>,
@@ -155,55 +158,22 @@ impl<M: Send + 'static> Stages<M> {
     ) -> Self {
         let pipeline = Arc::new(RwLock::new(Arc::new(pipeline)));
         let (input_tx, input_rx) = bounded::<Job<M>>(capacities.input.max(1));
-        let (detect_tx, detect_rx) = bounded::<Work<M>>(capacities.stage.max(1));
         let (classify_tx, classify_rx) = bounded::<Work<M>>(capacities.stage.max(1));
         let (output_tx, output_rx) = bounded::<Work<M>>(capacities.stage.max(1));
-        let current = |p: &Arc<RwLock<Arc<Pipeline>>>| {
-            Arc::clone(&p.read().unwrap_or_else(|e| e.into_inner()))
-        };
         let mut threads = Vec::new();
 
-        let (p, rx) = (Arc::clone(&pipeline), input_rx.clone());
-        threads.push(spawn("decode", move || {
-            for (ticket, job) in (0u64..).zip(rx) {
-                let state = current(&p)
-                    .decode(job.input)
-                    .map(|(image, decode)| InFlight {
-                        image,
-                        detections: Vec::new(),
-                        timings: StageTimings {
-                            decode,
-                            ..StageTimings::default()
-                        },
-                    });
-                let work = Work {
-                    ticket,
-                    meta: job.meta,
-                    sequence: job.sequence,
-                    received_at: job.received_at,
-                    state,
-                };
-                if detect_tx.send(work).is_err() {
-                    break;
-                }
-            }
-        }));
-
+        // Workers number the frames as they take them, so that evicted frames leave no
+        // gap in the numbering classify puts them back in order by.
+        let input = Arc::new(Mutex::new((0u64, input_rx.clone())));
         for _ in 0..capacities.detect_workers.max(1) {
-            let (p, rx, tx) = (
+            let (p, input, tx) = (
                 Arc::clone(&pipeline),
-                detect_rx.clone(),
+                Arc::clone(&input),
                 classify_tx.clone(),
             );
             threads.push(spawn("detect", move || {
-                for mut work in rx {
-                    work.state = work.state.and_then(|mut f| {
-                        let (detections, detect) = current(&p).detect(&f.image)?;
-                        f.detections = detections;
-                        f.timings.detect = detect;
-                        Ok(f)
-                    });
-                    if tx.send(work).is_err() {
+                while let Some((ticket, job)) = take(&input) {
+                    if tx.send(decode_and_detect(&current(&p), ticket, job)).is_err() {
                         break;
                     }
                 }
@@ -259,7 +229,7 @@ impl<M: Send + 'static> Stages<M> {
         Stages {
             input: Some(input_tx),
             evict: input_rx,
-            depth_probes: [detect_rx, classify_rx, output_rx],
+            depth_probes: [classify_rx, output_rx],
             latest: Arc::new(AtomicBool::new(overflow == Overflow::Latest)),
             pipeline,
             threads,
@@ -309,9 +279,8 @@ impl<M: Send + 'static> Stages<M> {
     pub fn depths(&self) -> Depths {
         Depths {
             input: self.evict.len(),
-            detect: self.depth_probes[0].len(),
-            classify: self.depth_probes[1].len(),
-            output: self.depth_probes[2].len(),
+            classify: self.depth_probes[0].len(),
+            output: self.depth_probes[1].len(),
         }
     }
 
@@ -327,6 +296,43 @@ impl<M> Drop for Stages<M> {
         for thread in self.threads.drain(..) {
             let _ = thread.join();
         }
+    }
+}
+
+/// The pipeline frames entering a stage now go through.
+fn current(pipeline: &RwLock<Arc<Pipeline>>) -> Arc<Pipeline> {
+    Arc::clone(&pipeline.read().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// The next frame of the input queue and its number; `None` once the queue is closed
+/// and empty.
+fn take<M>(input: &Mutex<(u64, Receiver<Job<M>>)>) -> Option<(u64, Job<M>)> {
+    let mut input = input.lock().unwrap_or_else(|e| e.into_inner());
+    let job = input.1.recv().ok()?;
+    input.0 += 1;
+    Some((input.0 - 1, job))
+}
+
+/// A worker's part of a frame: decoding it, then detecting on it.
+fn decode_and_detect<M>(pipeline: &Pipeline, ticket: u64, job: Job<M>) -> Work<M> {
+    let state = pipeline.decode(job.input).and_then(|(image, decode)| {
+        let (detections, detect) = pipeline.detect(&image)?;
+        Ok(InFlight {
+            image,
+            detections,
+            timings: StageTimings {
+                decode,
+                detect,
+                ..StageTimings::default()
+            },
+        })
+    });
+    Work {
+        ticket,
+        meta: job.meta,
+        sequence: job.sequence,
+        received_at: job.received_at,
+        state,
     }
 }
 

@@ -176,7 +176,7 @@ def test_annotated_image_and_diagnostics(vision_node, rclpy_node, collect):
     keys = {kv.key for kv in status.values}
     assert {'input fps', 'output fps', 'latency p50 (ms)', 'latency p99 (ms)',
             'frames dropped', 'frames failed',
-            'queue depths (input, detect, classify, output)'} <= keys
+            'queue depths (input, classify, output)'} <= keys
 
 
 def test_incompatible_publisher_is_warned_about(vision_node, rclpy_node, collect):

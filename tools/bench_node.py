@@ -280,6 +280,8 @@ def main():
                              'the last is in)')
     parser.add_argument('--vision-node', help='vision_node binary (the installed one)')
     parser.add_argument('--no-null', action='store_true', help='leave out the null node')
+    parser.add_argument('-p', '--param', action='append', default=[], metavar='NAME:=VALUE',
+                        help='a vision_node parameter on top of the workload\'s')
     parser.add_argument('--dds-profile', default=str(ROOT / 'config' / 'fastdds_large_images.xml'),
                         help='Fast DDS profile of every process (default: the project\'s '
                              'for large images; "" for Fast DDS\'s defaults)')
@@ -315,7 +317,7 @@ def main():
                 yolo_like_model(Path(tmp) / 'yolo.onnx')
             messages = make()
             compressed = ['--compressed'] if workload.compressed else []
-            params = ['qos:=reliable', 'overflow:=all', *workload.params]
+            params = ['qos:=reliable', 'overflow:=all', *workload.params, *args.param]
             commands = {
                 'vision_node': [vision_node, '--ros-args', *sum((['-p', p] for p in params), [])],
                 'rclpy reference': [sys.executable, reference, *workload.reference, *compressed],

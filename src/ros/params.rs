@@ -214,7 +214,8 @@ pub const PARAMETERS: &[ParamDoc] = &[
         "detect_workers",
         int(Capacities::DEFAULT.detect_workers as i64, 1, 64),
         false,
-        "Detector threads, each on its own frame (results stay in order)",
+        "Worker threads that each decode and detect a frame, on successive frames \
+         (results stay in order)",
     ),
     doc(
         "blobs.mode",
