@@ -80,7 +80,7 @@ test: build
 	$(RUN) python3 -m pytest -ra test
 
 # vision_node against the rclpy + OpenCV/onnxruntime node a user would write instead
-# (tools/bench_node.py; BENCH_ARGS="--workloads blobs,jpeg --large-data" for a subset).
+# (tools/bench_node.py; BENCH_ARGS="--workloads blobs,jpeg --window 8" for a subset).
 bench-node: package
 	$(RUN) python3 tools/bench_node.py $(BENCH_ARGS)
 

@@ -8,17 +8,20 @@
 //!   ([`detect::blobs`], [`detect::cascade`], [`detect::onnx`]);
 //! - [`classify`]: the [`Classifier`] extension point, the second stage run on each box
 //!   ([`classify::color`], [`classify::cascade`], [`classify::onnx`]);
-//! - [`onnx_model`]: ONNX models with tract, shared by the ONNX detector and classifier;
+//! - [`onnx_model`]: ONNX models on tract or ONNX Runtime, shared by the ONNX detector
+//!   and classifier;
 //! - [`pipeline`]: decode -> detect -> classify for one frame, with per-stage timings;
-//! - [`stages`]: the same stages on threads of their own, on successive frames, with
-//!   bounded queues and an overflow policy;
+//! - [`stages`]: the same stages on worker threads, on successive frames, with bounded
+//!   queues and an overflow policy;
 //! - [`report`]: per-cause counting and rate-limited reporting of failed frames;
 //! - [`health`]: rates, latency percentiles, drops and failures of a running pipeline;
 //! - [`annotate`]: detections drawn onto the image;
+//! - [`choice`]: the enums settings choose by name (`detector:=cascade`);
 //! - `ros` (feature `ros`, on by default): parameters, QoS, message conversions and the
 //!   vision_node itself. Nothing outside it knows about ROS.
 
 pub mod annotate;
+pub mod choice;
 pub mod classify;
 pub mod decode;
 pub mod detect;

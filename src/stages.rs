@@ -13,7 +13,6 @@
 //! Each stage is a long-lived loop of CPU-bound work that blocks on its queue, so each
 //! runs on its own OS thread with crossbeam channels between them.
 
-use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
@@ -22,35 +21,19 @@ use std::time::Instant;
 use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
 use image::RgbImage;
 
-use crate::error::{ConfigError, Error};
+use crate::error::Error;
 use crate::frame::Input;
 use crate::pipeline::{FrameResult, Pipeline, StageTimings};
 
-/// What to do with a new frame when the input queue is full.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Overflow {
-    /// Keep the newest frames: the oldest queued frame is dropped (and counted). For live
-    /// cameras, where latency matters more than completeness.
-    Latest,
-    /// Never drop: the submitter waits for room. With a reliable KEEP_ALL subscription
-    /// the wait reaches the publisher as backpressure. For recorded data and batch work.
-    All,
-}
-
-impl Overflow {
-    /// Every name [`Overflow::from_str`] accepts.
-    pub const NAMES: &'static [&'static str] = &["latest", "all"];
-}
-
-impl FromStr for Overflow {
-    type Err = ConfigError;
-
-    fn from_str(name: &str) -> Result<Self, ConfigError> {
-        match name {
-            "latest" => Ok(Overflow::Latest),
-            "all" => Ok(Overflow::All),
-            other => Err(ConfigError::not_one_of("overflow", other, Self::NAMES)),
-        }
+crate::choice! {
+    /// What to do with a new frame when the input queue is full.
+    pub enum Overflow for "overflow" {
+        /// Keep the newest frames: the oldest queued frame is dropped (and counted). For live
+        /// cameras, where latency matters more than completeness.
+        Latest = "latest",
+        /// Never drop: the submitter waits for room. With a reliable KEEP_ALL subscription
+        /// the wait reaches the publisher as backpressure. For recorded data and batch work.
+        All = "all",
     }
 }
 
@@ -173,7 +156,10 @@ impl<M: Send + 'static> Stages<M> {
             );
             threads.push(spawn("detect", move || {
                 while let Some((ticket, job)) = take(&input) {
-                    if tx.send(decode_and_detect(&current(&p), ticket, job)).is_err() {
+                    if tx
+                        .send(decode_and_detect(&current(&p), ticket, job))
+                        .is_err()
+                    {
                         break;
                     }
                 }

@@ -79,7 +79,8 @@ def test_cascade_classifier_finds_eyes_in_the_face(vision_node, rclpy_node, coll
 # Each ONNX test runs on both engines: tract, and ONNX Runtime from the onnxruntime
 # package (found by vision_node itself), with `auto` providers falling back to the CPU.
 ENGINES = {'tract': ('-p', 'onnx_backend:=tract'),
-           'onnxruntime': ('-p', 'onnx_backend:=onnxruntime', '-p', 'onnx_provider:=auto')}
+           'onnxruntime': ('-p', 'onnx_backend:=onnxruntime', '-p', 'onnx_provider:=auto',
+                           '-p', 'onnx_threads:=1')}
 
 
 def engine_used(node, engine):

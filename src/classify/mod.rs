@@ -5,12 +5,10 @@ pub mod cascade;
 pub mod color;
 pub mod onnx;
 
-use std::str::FromStr;
-
 use image::RgbImage;
 
 use crate::detect::BoundingBox;
-use crate::error::{ConfigError, Result};
+use crate::error::Result;
 
 /// What a classifier says about one box.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,34 +38,16 @@ pub fn pixel_rect(image: &RgbImage, bbox: &BoundingBox) -> Option<(u32, u32, u32
     (x1 > x0 && y1 > y0).then(|| (x0, y0, x1 - x0, y1 - y0))
 }
 
-/// The second stages there are, by the name the `classifier` parameter uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClassifierKind {
-    /// No second stage.
-    None,
-    /// [`color::DominantColor`].
-    Color,
-    /// [`cascade::CascadeAttribute`].
-    Cascade,
-    /// [`onnx::OnnxClassifier`].
-    Onnx,
-}
-
-impl ClassifierKind {
-    /// Every name [`ClassifierKind::from_str`] accepts.
-    pub const NAMES: &'static [&'static str] = &["none", "color", "cascade", "onnx"];
-}
-
-impl FromStr for ClassifierKind {
-    type Err = ConfigError;
-
-    fn from_str(name: &str) -> Result<Self, ConfigError> {
-        match name {
-            "none" => Ok(ClassifierKind::None),
-            "color" => Ok(ClassifierKind::Color),
-            "cascade" => Ok(ClassifierKind::Cascade),
-            "onnx" => Ok(ClassifierKind::Onnx),
-            other => Err(ConfigError::not_one_of("classifier", other, Self::NAMES)),
-        }
+crate::choice! {
+    /// The second stages there are, by the name the `classifier` parameter uses.
+    pub enum ClassifierKind for "classifier" {
+        /// No second stage.
+        None = "none",
+        /// [`color::DominantColor`].
+        Color = "color",
+        /// [`cascade::CascadeAttribute`].
+        Cascade = "cascade",
+        /// [`onnx::OnnxClassifier`].
+        Onnx = "onnx",
     }
 }

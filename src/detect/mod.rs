@@ -4,12 +4,10 @@ pub mod blobs;
 pub mod cascade;
 pub mod onnx;
 
-use std::str::FromStr;
-
 use image::RgbImage;
 
 use crate::classify::Classification;
-use crate::error::{ConfigError, Result};
+use crate::error::Result;
 
 /// An axis-aligned box in pixels of the original image: origin at the top-left corner of
 /// the top-left pixel, x right, y down; a box over pixel columns 10..=19 has x 10, width 10.
@@ -69,32 +67,15 @@ pub trait Detector: Send + Sync {
     fn detect(&self, image: &RgbImage) -> Result<Vec<Detection>>;
 }
 
-/// The detectors there are, by the name the `detector` parameter uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DetectorKind {
-    /// [`blobs::Blobs`].
-    Blobs,
-    /// [`cascade::CascadeDetector`].
-    Cascade,
-    /// [`onnx::OnnxDetector`].
-    Onnx,
-}
-
-impl DetectorKind {
-    /// Every name [`DetectorKind::from_str`] accepts.
-    pub const NAMES: &'static [&'static str] = &["blobs", "cascade", "onnx"];
-}
-
-impl FromStr for DetectorKind {
-    type Err = ConfigError;
-
-    fn from_str(name: &str) -> Result<Self, ConfigError> {
-        match name {
-            "blobs" => Ok(DetectorKind::Blobs),
-            "cascade" => Ok(DetectorKind::Cascade),
-            "onnx" => Ok(DetectorKind::Onnx),
-            other => Err(ConfigError::not_one_of("detector", other, Self::NAMES)),
-        }
+crate::choice! {
+    /// The detectors there are, by the name the `detector` parameter uses.
+    pub enum DetectorKind for "detector" {
+        /// [`blobs::Blobs`].
+        Blobs = "blobs",
+        /// [`cascade::CascadeDetector`].
+        Cascade = "cascade",
+        /// [`onnx::OnnxDetector`].
+        Onnx = "onnx",
     }
 }
 

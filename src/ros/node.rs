@@ -470,12 +470,12 @@ impl VisionNode {
 
         log_info!(
             node.logger(),
-            "listening on {} ({:?}, {}), {}, overflow {:?}, publishing on {}",
+            "listening on {} (qos {}, {}), {}, overflow {}, publishing on {}",
             topics.join(" and "),
-            config.qos,
+            config.qos.name(),
             depth.map_or("keep all".into(), |d| format!("depth {d}")),
             shared.model_state().active,
-            config.overflow,
+            config.overflow.name(),
             DETECTIONS_TOPIC,
         );
         Ok(VisionNode {

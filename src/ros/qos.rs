@@ -1,26 +1,20 @@
 //! What the node subscribes to, and with which QoS: both chosen by name.
 
-use std::str::FromStr;
-
 use rclrs::{IntoPrimitiveOptions, PrimitiveOptions};
 
-use crate::error::ConfigError;
-
-/// The QoS of the image subscription.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum QosPolicy {
-    /// Best effort, keep last: for live cameras, where a late frame is worth less than the
-    /// next one. Matches both best-effort and reliable publishers.
-    SensorData,
-    /// Reliable, keep last: every frame the history holds is delivered; for recorded data
-    /// and batch work. Only matches reliable publishers.
-    Reliable,
+crate::choice! {
+    /// The QoS of the image subscription.
+    pub enum QosPolicy for "qos" {
+        /// Best effort, keep last: for live cameras, where a late frame is worth less than the
+        /// next one. Matches both best-effort and reliable publishers.
+        SensorData = "sensor_data",
+        /// Reliable, keep last: every frame the history holds is delivered; for recorded data
+        /// and batch work. Only matches reliable publishers.
+        Reliable = "reliable",
+    }
 }
 
 impl QosPolicy {
-    /// Every name [`QosPolicy::from_str`] accepts.
-    pub const NAMES: &'static [&'static str] = &["sensor_data", "reliable"];
-
     /// Subscription options for `topic` with this policy and a history of `depth` frames,
     /// or of every frame if `depth` is `None`.
     pub fn options(self, topic: &str, depth: Option<u32>) -> PrimitiveOptions<'_> {
@@ -36,33 +30,19 @@ impl QosPolicy {
     }
 }
 
-impl FromStr for QosPolicy {
-    type Err = ConfigError;
-
-    fn from_str(name: &str) -> Result<Self, ConfigError> {
-        match name {
-            "sensor_data" => Ok(QosPolicy::SensorData),
-            "reliable" => Ok(QosPolicy::Reliable),
-            other => Err(ConfigError::not_one_of("qos", other, Self::NAMES)),
-        }
+crate::choice! {
+    /// Which image topics the node subscribes to.
+    pub enum Transport for "transport" {
+        /// sensor_msgs/Image on `image`.
+        Raw = "raw",
+        /// sensor_msgs/CompressedImage on `image/compressed` (image_transport's name).
+        Compressed = "compressed",
+        /// Both.
+        Both = "both",
     }
 }
 
-/// Which image topics the node subscribes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transport {
-    /// sensor_msgs/Image on `image`.
-    Raw,
-    /// sensor_msgs/CompressedImage on `image/compressed` (image_transport's name).
-    Compressed,
-    /// Both.
-    Both,
-}
-
 impl Transport {
-    /// Every name [`Transport::from_str`] accepts.
-    pub const NAMES: &'static [&'static str] = &["raw", "compressed", "both"];
-
     /// Whether the raw topic is subscribed.
     pub fn raw(self) -> bool {
         self != Transport::Compressed
@@ -71,18 +51,5 @@ impl Transport {
     /// Whether the compressed topic is subscribed.
     pub fn compressed(self) -> bool {
         self != Transport::Raw
-    }
-}
-
-impl FromStr for Transport {
-    type Err = ConfigError;
-
-    fn from_str(name: &str) -> Result<Self, ConfigError> {
-        match name {
-            "raw" => Ok(Transport::Raw),
-            "compressed" => Ok(Transport::Compressed),
-            "both" => Ok(Transport::Both),
-            other => Err(ConfigError::not_one_of("transport", other, Self::NAMES)),
-        }
     }
 }

@@ -2,8 +2,6 @@
 //! area and aspect ratio. For industrial and synthetic scenes: objects that differ from a
 //! plain background by colour or brightness.
 
-use std::str::FromStr;
-
 use image::{GrayImage, RgbImage};
 
 pub mod runs;
@@ -13,33 +11,16 @@ pub use runs::Component;
 use super::{BoundingBox, Detection, Detector};
 use crate::error::{ConfigError, Result};
 
-/// Which pixels are foreground.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Segmentation {
-    /// Colourful pixels: chroma (max - min of R, G, B) >= threshold. Finds coloured objects
-    /// on a grey, black or white background.
-    Chroma,
-    /// Bright pixels: luma (BT.601) >= threshold.
-    Bright,
-    /// Dark pixels: luma < threshold.
-    Dark,
-}
-
-impl Segmentation {
-    /// Every name [`Segmentation::from_str`] accepts.
-    pub const NAMES: &'static [&'static str] = &["chroma", "bright", "dark"];
-}
-
-impl FromStr for Segmentation {
-    type Err = ConfigError;
-
-    fn from_str(name: &str) -> Result<Self, ConfigError> {
-        match name {
-            "chroma" => Ok(Segmentation::Chroma),
-            "bright" => Ok(Segmentation::Bright),
-            "dark" => Ok(Segmentation::Dark),
-            other => Err(ConfigError::not_one_of("blobs.mode", other, Self::NAMES)),
-        }
+crate::choice! {
+    /// Which pixels are foreground.
+    pub enum Segmentation for "blobs.mode" {
+        /// Colourful pixels: chroma (max - min of R, G, B) >= threshold. Finds coloured objects
+        /// on a grey, black or white background.
+        Chroma = "chroma",
+        /// Bright pixels: luma (BT.601) >= threshold.
+        Bright = "bright",
+        /// Dark pixels: luma < threshold.
+        Dark = "dark",
     }
 }
 
