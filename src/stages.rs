@@ -240,7 +240,7 @@ impl<M: Send + 'static> Stages<M> {
                 Ok(()) | Err(TrySendError::Disconnected(_)) => return dropped,
                 Err(TrySendError::Full(back)) => {
                     job = back;
-                    // The decode thread may have taken one meanwhile; then just retry.
+                    // A worker may have taken one meanwhile; then just retry.
                     if let Ok(oldest) = self.evict.try_recv() {
                         dropped.push(oldest);
                     }

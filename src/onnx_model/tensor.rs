@@ -12,14 +12,6 @@ pub struct InputTensor {
     pub data: Vec<f32>,
 }
 
-impl InputTensor {
-    /// The value at `[n, c, y, x]`.
-    pub fn at(&self, [n, c, y, x]: [usize; 4]) -> f32 {
-        let [_, channels, height, width] = self.shape;
-        self.data[((n * channels + c) * height + y) * width + x]
-    }
-}
-
 /// Where and how an image was placed into a model's input: input = image * scale + pad.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Placement {
@@ -121,6 +113,12 @@ pub fn image_tensor(
 mod tests {
     use super::*;
 
+    /// The value of `tensor` at `[n, c, y, x]`.
+    fn at(tensor: &InputTensor, [n, c, y, x]: [usize; 4]) -> f32 {
+        let [_, channels, height, width] = tensor.shape;
+        tensor.data[((n * channels + c) * height + y) * width + x]
+    }
+
     #[test]
     fn letterbox_centres_and_maps_back() {
         let image = RgbImage::from_pixel(200, 100, image::Rgb([255, 0, 0]));
@@ -130,8 +128,8 @@ mod tests {
         let (x, y) = placement.to_image(64.0, 48.0);
         assert!((x - 200.0).abs() < 1e-3 && (y - 100.0).abs() < 1e-3);
         assert_eq!(tensor.shape, [1, 3, 64, 64]);
-        assert_eq!(tensor.at([0, 0, 32, 32]), 1.0); // red inside
-        assert_eq!(tensor.at([0, 1, 32, 32]), 0.0);
-        assert_eq!(tensor.at([0, 0, 2, 32]), 114.0 / 255.0); // grey padding
+        assert_eq!(at(&tensor, [0, 0, 32, 32]), 1.0); // red inside
+        assert_eq!(at(&tensor, [0, 1, 32, 32]), 0.0);
+        assert_eq!(at(&tensor, [0, 0, 2, 32]), 114.0 / 255.0); // grey padding
     }
 }

@@ -127,16 +127,15 @@ impl ModelCache {
             .expect("each key prefix holds one model type"))
     }
 
-    /// What runs each ONNX model `config` uses (tract, or ONNX Runtime and where), for
-    /// the log; loaded models only.
-    pub fn onnx_engines(&self, config: &NodeConfig) -> Vec<String> {
+    /// What runs the ONNX models `config` uses (tract, or ONNX Runtime and where), for
+    /// the log; `None` before one is loaded. Every ONNX model runs on the same engine.
+    pub fn onnx_engine(&self, config: &NodeConfig) -> Option<String> {
         let models = self.models.lock().unwrap_or_else(|e| e.into_inner());
         needs(config)
             .iter()
             .filter_map(|need| models.get(&need.key()))
-            .filter_map(|model| model.downcast_ref::<OnnxModel>())
+            .find_map(|model| model.downcast_ref::<OnnxModel>())
             .map(|model| model.engine_description.clone())
-            .collect()
     }
 
     /// Forgets the models `config` does not use.

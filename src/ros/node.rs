@@ -105,12 +105,11 @@ fn describe(config: &NodeConfig, models: &ModelCache) -> String {
         ClassifierKind::Cascade => format!("cascade {}", file(&config.classifier_model.model)),
         ClassifierKind::Onnx => format!("onnx {}", file(&config.classifier_model.model)),
     };
-    let engines = models.onnx_engines(config);
-    let engines = match engines.first() {
-        Some(engine) => format!(", ONNX on {engine}"),
-        None => String::new(),
-    };
-    format!("detector {detector}, classifier {classifier}{engines}")
+    let engine = models
+        .onnx_engine(config)
+        .map(|engine| format!(", ONNX on {engine}"))
+        .unwrap_or_default();
+    format!("detector {detector}, classifier {classifier}{engine}")
 }
 
 /// The running node: keep it alive while the executor spins, then [`VisionNode::finish`].
