@@ -15,7 +15,11 @@ DDS's defaults, under which 1080p frames stall for the 3 s heartbeat whenever a 
 finds the 512 KiB shared-memory segment full: see that file).
 
 Throughput is measured closed-loop: a new frame is published whenever fewer than
-`--window` frames await their result (default 1), so nothing queues without bound.
+`--window` frames await their result (default 1; 8 for the JPEG burst, which the pipeline
+this grew from sent without waiting), so nothing queues without bound. The JPEG burst's
+source is examples/bench_source.rs (rclrs, built here on first use): at ~1000 small
+frames a second an rclpy source would be the bottleneck (its null-node ceiling is
+~700 frames/s at one in flight), and it would take the core vision_node needs.
 Latency is publish -> result, both stamped by this process's clock; the `30 Hz` workload
 publishes at a fixed rate instead and skips a frame (counted) when 60 are outstanding.
 CPU is the node process's user + system time per frame. For vision_node the row below
@@ -25,6 +29,7 @@ gives the medians of the publish() call here and of its own account of each fram
 
 import argparse
 import faulthandler
+import json
 import os
 import signal
 import statistics
@@ -52,6 +57,7 @@ IMAGES = QoSProfile(history=HistoryPolicy.KEEP_ALL, reliability=ReliabilityPolic
 RESULTS = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE)
 MAX_OUTSTANDING_AT_RATE = 60
 LOST_AFTER = 5.0
+SMALL = np.full((48, 64, 3), 90, np.uint8)  # the warm-up frame
 
 
 def installed(executable):
@@ -136,9 +142,11 @@ def yolo_like_model(path):
 
 
 class Workload:
-    def __init__(self, name, frames, params, reference, rate=None, compressed=False):
+    def __init__(self, name, frames, params, reference, rate=None, compressed=False,
+                 rust_source=False, window=1):
         self.name, self.frames, self.params = name, frames, params
         self.reference, self.rate, self.compressed = reference, rate, compressed
+        self.rust_source, self.window = rust_source, window
 
 
 def workloads(tmp, frames):
@@ -158,7 +166,7 @@ def workloads(tmp, frames):
                           ['detector:=onnx', f'onnx.model:={tmp}/yolo.onnx'],
                           ['onnx', f'{tmp}/yolo.onnx'])),
         'jpeg': (jpegs, Workload('JPEG 600x180 burst', 1000, ['transport:=compressed'], ['blobs'],
-                                 compressed=True)),
+                                 compressed=True, rust_source=True, window=8)),
         'huge': (lambda: [image_msg(np.full((9600, 9600, 3), 90, np.uint8))],
                  Workload('276 MB bgr8 image', 3,
                           ['max_width:=9600', 'max_height:=9600', f'max_bytes:={300 << 20}'],
@@ -225,15 +233,15 @@ def cpu_seconds(pid):
 
 
 def run(node, messages, workload, command, window):
-    """One node through one workload: throughput, latency percentiles, CPU per frame."""
+    """One node through one workload with this process as the source: throughput,
+    latency percentiles, CPU per frame."""
     harness = Harness(node, workload.compressed)
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             start_new_session=True)
     try:
         # Warm-up with a small frame (a queue of 276 MB ones would take minutes to drain)
         # until a result shows that both ends matched and the models are loaded.
-        small = np.full((48, 64, 3), 90, np.uint8)
-        warm_msg = jpeg_msg(small) if workload.compressed else image_msg(small)
+        warm_msg = jpeg_msg(SMALL) if workload.compressed else image_msg(SMALL)
         warm = 0
         while not harness.results:
             harness.publish(warm_msg, f'w{warm}')
@@ -255,18 +263,65 @@ def run(node, messages, workload, command, window):
         harness.wait(lambda: harness.outstanding() == 0, LOST_AFTER + 1)
         cpu = cpu_seconds(proc.pid) - cpu0
     finally:
-        os.killpg(proc.pid, signal.SIGINT)
-        proc.wait(timeout=20)
+        stop(proc)
         node.destroy_publisher(harness.publisher)
         node.destroy_subscription(harness.subscription)
-    keys = [str(i) for i in range(workload.frames) if str(i) in harness.sent]
-    done = [k for k in keys if k in harness.results]
-    latencies = sorted((harness.results[k] - harness.sent[k]) * 1e3 for k in done)
-    elapsed = max(harness.results[k] for k in done) - min(harness.sent[k] for k in keys)
-    inside = [harness.inside[k] for k in done]
+    return summary(workload.frames, harness.sent,
+                   {k: (t, harness.inside[k]) for k, t in harness.results.items()},
+                   harness.publish_calls, cpu, skipped)
+
+
+def run_rust_source(messages, workload, command, window, tmp):
+    """The same with examples/bench_source.rs as the source (compressed frames only),
+    for workloads where an rclpy source would be the bottleneck."""
+    files = []
+    for i, msg in enumerate(messages):
+        files.append(Path(tmp) / f'frame{i}')
+        files[-1].write_bytes(bytes(msg.data))
+    warm = Path(tmp) / 'warm'
+    warm.write_bytes(bytes(jpeg_msg(SMALL).data))
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    try:
+        source = subprocess.Popen(
+            [rust_source(), '--frames', str(workload.frames), '--window', str(window),
+             '--warmup', str(warm), *map(str, files)], stdout=subprocess.PIPE, text=True)
+        if source.stdout.readline().strip() != 'ready':
+            raise RuntimeError(f'bench_source failed: {proc.stderr.read().decode()}')
+        cpu0 = cpu_seconds(proc.pid)
+        report = json.loads(source.stdout.read())
+        cpu = cpu_seconds(proc.pid) - cpu0
+        source.wait()
+    finally:
+        stop(proc)
+    results = {k: (r['at'], r['inside']) for k, r in report['results'].items()}
+    return summary(workload.frames, report['sent'], results, report['publish_calls'], cpu, 0)
+
+
+def rust_source():
+    """examples/bench_source, built (release) if it is not up to date."""
+    subprocess.run(['cargo', 'build', '--quiet', '--release', '--example', 'bench_source'],
+                   cwd=ROOT, check=True)
+    target = Path(os.environ.get('CARGO_TARGET_DIR', ROOT / 'target'))
+    return str(target / 'release' / 'examples' / 'bench_source')
+
+
+def stop(proc):
+    os.killpg(proc.pid, signal.SIGINT)
+    proc.wait(timeout=20)
+
+
+def summary(frames, sent, results, publish_calls, cpu, skipped):
+    """Statistics of one run from the publish times `sent` and `results`
+    (time, vision_node's own account) by frame key."""
+    keys = [str(i) for i in range(frames) if str(i) in sent]
+    done = [k for k in keys if k in results]
+    latencies = sorted((results[k][0] - sent[k]) * 1e3 for k in done)
+    elapsed = max(results[k][0] for k in done) - min(sent[k] for k in keys)
+    inside = [results[k][1] for k in done]
     return {'fps': len(done) / elapsed, 'p50': statistics.median(latencies),
             'inside': [statistics.median(x[i] for x in inside) * 1e3 for i in range(3)],
-            'publish': statistics.median(harness.publish_calls) * 1e3,
+            'publish': statistics.median(publish_calls) * 1e3,
             'p99': latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
             'cpu': cpu / len(done) * 1e3, 'missing': len(keys) - len(done), 'skipped': skipped}
 
@@ -275,9 +330,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--workloads', default='blobs,blobs30,cascade,yolo,jpeg,huge')
     parser.add_argument('--frames', type=int, default=150, help='frames per workload (150)')
-    parser.add_argument('--window', type=int, default=1,
+    parser.add_argument('--window', type=int,
                         help='frames in flight (1: the next frame goes when the result of '
-                             'the last is in)')
+                             'the last is in; default 1, 8 for the JPEG burst)')
     parser.add_argument('--vision-node', help='vision_node binary (the installed one)')
     parser.add_argument('--no-null', action='store_true', help='leave out the null node')
     parser.add_argument('-p', '--param', action='append', default=[], metavar='NAME:=VALUE',
@@ -325,8 +380,13 @@ def main():
             }
             if args.no_null:
                 del commands['rclpy null']
-            results = {name: run(node, messages, workload, command, args.window)
-                       for name, command in commands.items()}
+            window = args.window or workload.window
+            if workload.rust_source:
+                results = {name: run_rust_source(messages, workload, command, window, tmp)
+                           for name, command in commands.items()}
+            else:
+                results = {name: run(node, messages, workload, command, window)
+                           for name, command in commands.items()}
             rows.append((workload.name, results))
             print_row(workload.name, results, flush=True)
     stop.set()
