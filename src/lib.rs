@@ -1,42 +1,14 @@
-//! rust_vision: real-time image processing for ROS 2.
+//! rust_vision: the ROS 2 adapter of [`rust_vision_core`], and the vision_node built on it.
 //!
-//! The crate is a ROS-free core plus a thin ROS adapter:
-//!
-//! - [`frame`]: raw images as they arrive (any encoding) and the [`Limits`] on them;
-//! - [`decode`]: raw image -> RGB image, every bad input rejected before allocating;
-//! - [`detect`]: the [`Detector`] extension point and its implementations
-//!   ([`detect::blobs`], [`detect::cascade`], [`detect::onnx`]);
-//! - [`classify`]: the [`Classifier`] extension point, the second stage run on each box
-//!   ([`classify::color`], [`classify::cascade`], [`classify::onnx`]);
-//! - [`onnx_model`]: ONNX models on tract or ONNX Runtime, shared by the ONNX detector
-//!   and classifier;
-//! - [`pipeline`]: decode -> detect -> classify for one frame, with per-stage timings;
-//! - [`stages`]: the same stages on worker threads, on successive frames, with bounded
-//!   queues and an overflow policy;
-//! - [`report`]: per-cause counting and rate-limited reporting of failed frames;
-//! - [`health`]: rates, latency percentiles, drops and failures of a running pipeline;
-//! - [`annotate`]: detections drawn onto the image;
-//! - [`choice`]: the enums settings choose by name (`detector:=cascade`);
-//! - `ros` (feature `ros`, on by default): parameters, QoS, message conversions and the
-//!   vision_node itself. Nothing outside it knows about ROS.
+//! Everything that knows about rclrs and ROS message types is here; the processing is in
+//! the core, which has no ROS dependency. [`node::VisionNode`] wires subscriptions to the
+//! core [`rust_vision_core::Pipeline`] and publishes its results; [`params`] declares and
+//! reads the parameters, [`qos`] the subscription QoS, [`convert`] maps messages to core
+//! types and back, and [`models`] builds the core pipeline of a configuration, loading
+//! each model file once.
 
-pub mod annotate;
-pub mod choice;
-pub mod classify;
-pub mod decode;
-pub mod detect;
-pub mod error;
-pub mod frame;
-pub mod health;
-pub mod onnx_model;
-pub mod pipeline;
-pub mod report;
-#[cfg(feature = "ros")]
-pub mod ros;
-pub mod stages;
-
-pub use classify::{Classification, Classifier};
-pub use detect::{BoundingBox, Detection, Detector};
-pub use error::{ConfigError, Error, InputError, Result, UnsupportedError};
-pub use frame::{CompressedImage, Input, Limits, RawImage};
-pub use pipeline::{FrameResult, Pipeline, StageTimings};
+pub mod convert;
+pub mod models;
+pub mod node;
+pub mod params;
+pub mod qos;

@@ -103,9 +103,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--repeats', type=int, default=10)
     args = parser.parse_args()
-    subprocess.run(['cargo', 'build', '--quiet', '--release', '--no-default-features',
-                    '--example', 'cascade_detect', '--example', 'time_models',
-                    '-p', 'rust_vision'], cwd=ROOT, check=True)
+    subprocess.run(['cargo', 'build', '--quiet', '--release', '-p', 'rust_vision_core',
+                    '--example', 'cascade_detect', '--example', 'time_models'],
+                   cwd=ROOT, check=True)
     target = Path(os.environ.get('CARGO_TARGET_DIR', ROOT / 'target')) / 'release' / 'examples'
     model = cv2.data.haarcascades + 'haarcascade_frontalface_default.xml'
     cascade = cv2.CascadeClassifier(model)

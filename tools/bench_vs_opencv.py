@@ -48,7 +48,7 @@ def main():
     parser.add_argument('--repeats', type=int, default=30)
     args = parser.parse_args()
     subprocess.run(['cargo', 'build', '--quiet', '--release', '--example', 'decode_files',
-                    '-p', 'rust_vision'], cwd=ROOT, check=True)
+                    '-p', 'rust_vision_core'], cwd=ROOT, check=True)
     target = Path(subprocess.run(
         ['cargo', 'metadata', '--format-version', '1', '--no-deps'], cwd=ROOT, check=True,
         capture_output=True, text=True).stdout.split('"target_directory":"')[1].split('"')[0])

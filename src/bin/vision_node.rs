@@ -4,7 +4,7 @@
 
 use anyhow::{Context as _, Result};
 use rclrs::{log_error, log_info, Context, CreateBasicExecutor, SpinOptions};
-use rust_vision::ros::node::VisionNode;
+use rust_vision::node::VisionNode;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
@@ -39,7 +39,7 @@ fn main() {
             return;
         }
         Some("--print-defaults") => {
-            print!("{}", rust_vision::ros::params::defaults_yaml());
+            print!("{}", rust_vision::params::defaults_yaml());
             return;
         }
         _ => {}

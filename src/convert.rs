@@ -10,9 +10,9 @@ use ros_env::std_msgs::msg::Header;
 
 use image::RgbImage;
 
-use crate::frame::{CompressedImage, Input, Pixels, RawImage};
-use crate::health::StreamReport;
-use crate::pipeline::FrameResult;
+use rust_vision_core::frame::{CompressedImage, Input, Pixels, RawImage};
+use rust_vision_core::health::StreamReport;
+use rust_vision_core::pipeline::FrameResult;
 
 /// The pixels of an Image message as the middleware filled it, read in place (rclrs's
 /// idiomatic message would copy them into a `Vec` first).

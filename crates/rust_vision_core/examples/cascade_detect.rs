@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Parser;
-use rust_vision::detect::cascade::{resample, CascadeDetector, CascadeParams};
+use rust_vision_core::detect::cascade::{resample, CascadeDetector, CascadeParams};
 
 #[derive(Parser)]
 struct Args {

@@ -2,7 +2,7 @@
 
 use rclrs::{IntoPrimitiveOptions, PrimitiveOptions};
 
-crate::choice! {
+rust_vision_core::choice! {
     /// The QoS of the image subscription.
     pub enum QosPolicy for "qos" {
         /// Best effort, keep last: for live cameras, where a late frame is worth less than the
@@ -30,7 +30,7 @@ impl QosPolicy {
     }
 }
 
-crate::choice! {
+rust_vision_core::choice! {
     /// Which image topics the node subscribes to.
     pub enum Transport for "transport" {
         /// sensor_msgs/Image on `image`.

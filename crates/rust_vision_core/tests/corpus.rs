@@ -6,8 +6,8 @@ use std::io::Cursor;
 use std::path::Path;
 
 use image::{ImageFormat, RgbImage};
-use rust_vision::frame::Input;
-use rust_vision::{CompressedImage, Limits, Pipeline, RawImage};
+use rust_vision_core::frame::Input;
+use rust_vision_core::{CompressedImage, Limits, Pipeline, RawImage};
 use serde_json::Value;
 
 /// The limits the DDS test gives vision_node.
@@ -67,7 +67,7 @@ fn input(case: &Value) -> Input {
 
 #[test]
 fn every_corpus_case_gives_its_cause() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("test/corpus");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test/corpus");
     let mut cases: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -82,7 +82,9 @@ fn every_corpus_case_gives_its_cause() {
     );
     let pipeline = Pipeline {
         limits: limits(),
-        detector: Box::new(rust_vision::detect::blobs::Blobs::new(Default::default()).unwrap()),
+        detector: Box::new(
+            rust_vision_core::detect::blobs::Blobs::new(Default::default()).unwrap(),
+        ),
         classifier: None,
         max_detections: 100,
     };

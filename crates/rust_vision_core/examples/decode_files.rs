@@ -5,8 +5,8 @@
 
 use std::time::Instant;
 
-use rust_vision::decode::decode_compressed;
-use rust_vision::{CompressedImage, Limits};
+use rust_vision_core::decode::decode_compressed;
+use rust_vision_core::{CompressedImage, Limits};
 
 fn main() {
     let mut args = std::env::args().skip(1);

@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use image::RgbImage;
-use rust_vision::stages::{Capacities, Job, Outcome, Overflow, Stages};
-use rust_vision::{Detection, Detector, Input, Limits, Pipeline, RawImage};
+use rust_vision_core::stages::{Capacities, Job, Outcome, Overflow, Stages};
+use rust_vision_core::{Detection, Detector, Input, Limits, Pipeline, RawImage};
 
 const FRAMES: u64 = 30;
 
@@ -17,7 +17,7 @@ impl Detector for NoOp {
     fn name(&self) -> &'static str {
         "noop"
     }
-    fn detect(&self, _: &RgbImage) -> rust_vision::Result<Vec<Detection>> {
+    fn detect(&self, _: &RgbImage) -> rust_vision_core::Result<Vec<Detection>> {
         Ok(Vec::new())
     }
 }

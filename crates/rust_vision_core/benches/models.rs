@@ -4,19 +4,19 @@
 //! on one thread and on the pool, and the colour classifier.
 //!
 //! The cascade needs a model: `RUST_VISION_CASCADE=<path to
-//! haarcascade_frontalface_default.xml> cargo bench --bench models` (the path is
-//! `python3 -c "import cv2; print(cv2.data.haarcascades)"`); without it those
-//! benchmarks are skipped. tools/bench_models_vs_opencv.py compares with OpenCV.
+//! haarcascade_frontalface_default.xml> cargo bench -p rust_vision_core --bench models`
+//! (the path is `python3 -c "import cv2; print(cv2.data.haarcascades)"`); without it
+//! those benchmarks are skipped. tools/bench_models_vs_opencv.py compares with OpenCV.
 
 use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use image::RgbImage;
 use imageproc::region_labelling::{connected_components, Connectivity};
-use rust_vision::classify::color::DominantColor;
-use rust_vision::detect::blobs::{Blobs, BlobsConfig};
-use rust_vision::detect::cascade::{resample, CascadeDetector, CascadeParams};
-use rust_vision::{BoundingBox, Classifier, Detector};
+use rust_vision_core::classify::color::DominantColor;
+use rust_vision_core::detect::blobs::{Blobs, BlobsConfig};
+use rust_vision_core::detect::cascade::{resample, CascadeDetector, CascadeParams};
+use rust_vision_core::{BoundingBox, Classifier, Detector};
 
 /// A textured frame: gradients and an xor pattern, as the decode benches use.
 fn frame(width: u32, height: u32) -> RgbImage {

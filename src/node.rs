@@ -17,19 +17,17 @@ use ros_env::sensor_msgs::msg::{rmw::Image as RmwImage, CompressedImage, Image};
 use ros_env::std_msgs::msg::{ColorRGBA, Header};
 use ros_env::visualization_msgs::msg::Marker;
 
-use crate::annotate::annotate;
-use crate::classify::ClassifierKind;
-use crate::detect::DetectorKind;
-use crate::frame::Input;
-use crate::health::{Health, HealthReport, StreamReport};
-use crate::report::Verdict;
-use crate::ros::convert::{
-    compressed_image, detection_array, image_msg, raw_image, stream_summary,
-};
-use crate::ros::models::ModelCache;
-use crate::ros::params::{NodeConfig, Parameters};
-use crate::ros::qos::QosPolicy;
-use crate::stages::{Job, Outcome, Stages};
+use crate::convert::{compressed_image, detection_array, image_msg, raw_image, stream_summary};
+use crate::models::ModelCache;
+use crate::params::{NodeConfig, Parameters};
+use crate::qos::QosPolicy;
+use rust_vision_core::annotate::annotate;
+use rust_vision_core::classify::ClassifierKind;
+use rust_vision_core::detect::DetectorKind;
+use rust_vision_core::frame::Input;
+use rust_vision_core::health::{Health, HealthReport, StreamReport};
+use rust_vision_core::report::Verdict;
+use rust_vision_core::stages::{Job, Outcome, Stages};
 
 /// Topic of the input images (relative, so namespaces and remapping apply); compressed
 /// images are on `<resolved image topic>/compressed`, as image_transport names them.
@@ -94,16 +92,18 @@ fn describe(config: &NodeConfig, models: &ModelCache) -> String {
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default()
     };
-    let detector = match config.detector {
+    let detector = match config.pipeline.detector {
         DetectorKind::Blobs => "blobs".to_string(),
-        DetectorKind::Cascade => format!("cascade {}", file(&config.cascade.model)),
-        DetectorKind::Onnx => format!("onnx {}", file(&config.onnx.model)),
+        DetectorKind::Cascade => format!("cascade {}", file(&config.pipeline.cascade.model)),
+        DetectorKind::Onnx => format!("onnx {}", file(&config.pipeline.onnx.model)),
     };
-    let classifier = match config.classifier {
+    let classifier = match config.pipeline.classifier {
         ClassifierKind::None => "none".to_string(),
         ClassifierKind::Color => "color".to_string(),
-        ClassifierKind::Cascade => format!("cascade {}", file(&config.classifier_model.model)),
-        ClassifierKind::Onnx => format!("onnx {}", file(&config.classifier_model.model)),
+        ClassifierKind::Cascade => {
+            format!("cascade {}", file(&config.pipeline.classifier_model.model))
+        }
+        ClassifierKind::Onnx => format!("onnx {}", file(&config.pipeline.classifier_model.model)),
     };
     let engine = models
         .onnx_engine(config)
@@ -357,11 +357,11 @@ impl VisionNode {
             health: Mutex::new(Health::new(FAILURE_REPORT_INTERVAL, Instant::now())),
         });
         let sink_outputs = Arc::clone(&outputs);
-        let models = ModelCache::new(config.onnx_runtime.clone());
+        let models = ModelCache::new(config.pipeline.onnx_runtime.clone());
         let stages = Stages::start(
             models.pipeline(&config)?,
-            config.overflow,
-            config.capacities,
+            config.pipeline.overflow,
+            config.pipeline.capacities,
             move |outcome| sink_outputs.publish(outcome),
         );
         let active = describe(&config, &models);
@@ -374,13 +374,13 @@ impl VisionNode {
                 active,
                 error: None,
             }),
-            end_of_stream_timeout: Mutex::new(config.end_of_stream_timeout),
+            end_of_stream_timeout: Mutex::new(config.pipeline.end_of_stream_timeout),
             ending: AtomicBool::new(false),
         });
 
         // Backpressure needs a history that never overwrites: KEEP_ALL, reliable.
-        let all =
-            config.qos == QosPolicy::Reliable && config.overflow == crate::stages::Overflow::All;
+        let all = config.qos == QosPolicy::Reliable
+            && config.pipeline.overflow == rust_vision_core::stages::Overflow::All;
         let depth = (!all).then_some(config.qos_depth);
         let receiver = Arc::clone(&shared);
         let raw = node.create_subscription(
@@ -435,13 +435,13 @@ impl VisionNode {
                 *listener
                     .end_of_stream_timeout
                     .lock()
-                    .unwrap_or_else(|e| e.into_inner()) = config.end_of_stream_timeout;
+                    .unwrap_or_else(|e| e.into_inner()) = config.pipeline.end_of_stream_timeout;
                 return;
             }
             if name == "overflow" {
                 let stages = listener.stages.read().unwrap_or_else(|e| e.into_inner());
                 if let Some(stages) = stages.as_ref() {
-                    stages.set_overflow(config.overflow);
+                    stages.set_overflow(config.pipeline.overflow);
                 }
                 log_info!(
                     listener.outputs.node.logger(),
@@ -474,7 +474,7 @@ impl VisionNode {
             config.qos.name(),
             depth.map_or("keep all".into(), |d| format!("depth {d}")),
             shared.model_state().active,
-            config.overflow.name(),
+            config.pipeline.overflow.name(),
             DETECTIONS_TOPIC,
         );
         Ok(VisionNode {

@@ -1,25 +1,25 @@
 //! The core pipeline a [`NodeConfig`] describes, with each model file loaded once: a
 //! change of a knob (threshold, scale factor) rebuilds the pipeline around the loaded
 //! models at once; only a change of model file loads (in the background, see
-//! [`crate::ros::node`]).
+//! [`crate::node`]).
 
 use std::any::Any;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use crate::classify::cascade::CascadeAttribute;
-use crate::classify::color::DominantColor;
-use crate::classify::onnx::OnnxClassifier;
-use crate::classify::{Classifier, ClassifierKind};
-use crate::detect::blobs::Blobs;
-use crate::detect::cascade::{Cascade, CascadeDetector, CascadeParams};
-use crate::detect::onnx::OnnxDetector;
-use crate::detect::{Detector, DetectorKind};
-use crate::error::Result;
-use crate::onnx_model::{OnnxModel, OnnxRuntime};
-use crate::pipeline::Pipeline;
-use crate::ros::params::NodeConfig;
+use crate::params::NodeConfig;
+use rust_vision_core::classify::cascade::CascadeAttribute;
+use rust_vision_core::classify::color::DominantColor;
+use rust_vision_core::classify::onnx::OnnxClassifier;
+use rust_vision_core::classify::{Classifier, ClassifierKind};
+use rust_vision_core::detect::blobs::Blobs;
+use rust_vision_core::detect::cascade::{Cascade, CascadeDetector, CascadeParams};
+use rust_vision_core::detect::onnx::OnnxDetector;
+use rust_vision_core::detect::{Detector, DetectorKind};
+use rust_vision_core::error::Result;
+use rust_vision_core::onnx_model::{OnnxModel, OnnxRuntime};
+use rust_vision_core::pipeline::Pipeline;
 
 /// Loaded models by what they were loaded from (`cascade:<path>`,
 /// `onnx:<path>:<size>:<fallback>`). Only those the current pipeline uses are kept.
@@ -46,7 +46,7 @@ impl Need<'_> {
 
 /// The model of the `onnx` detector of `config`.
 fn onnx_detector(config: &NodeConfig) -> Need<'_> {
-    let onnx = &config.onnx;
+    let onnx = &config.pipeline.onnx;
     Need::Onnx(
         &onnx.model,
         onnx.config.input_size,
@@ -56,7 +56,7 @@ fn onnx_detector(config: &NodeConfig) -> Need<'_> {
 
 /// The model of the `onnx` classifier of `config`.
 fn onnx_classifier(config: &NodeConfig) -> Need<'_> {
-    let model = &config.classifier_model;
+    let model = &config.pipeline.classifier_model;
     Need::Onnx(
         &model.model,
         model.input_size,
@@ -67,14 +67,16 @@ fn onnx_classifier(config: &NodeConfig) -> Need<'_> {
 /// Every model `config` uses, as [`ModelCache::pipeline`] asks for them.
 fn needs(config: &NodeConfig) -> Vec<Need<'_>> {
     let mut needs = Vec::new();
-    match config.detector {
+    match config.pipeline.detector {
         DetectorKind::Blobs => {}
-        DetectorKind::Cascade => needs.push(Need::Cascade(&config.cascade.model)),
+        DetectorKind::Cascade => needs.push(Need::Cascade(&config.pipeline.cascade.model)),
         DetectorKind::Onnx => needs.push(onnx_detector(config)),
     }
-    match config.classifier {
+    match config.pipeline.classifier {
         ClassifierKind::None | ClassifierKind::Color => {}
-        ClassifierKind::Cascade => needs.push(Need::Cascade(&config.classifier_model.model)),
+        ClassifierKind::Cascade => {
+            needs.push(Need::Cascade(&config.pipeline.classifier_model.model))
+        }
         ClassifierKind::Onnx => needs.push(onnx_classifier(config)),
     }
     needs
@@ -149,19 +151,19 @@ impl ModelCache {
 
     /// The pipeline `config` describes, loading the models it needs that are not loaded.
     pub fn pipeline(&self, config: &NodeConfig) -> Result<Pipeline> {
-        let detector: Box<dyn Detector> = match config.detector {
-            DetectorKind::Blobs => Box::new(Blobs::new(config.blobs)?),
+        let detector: Box<dyn Detector> = match config.pipeline.detector {
+            DetectorKind::Blobs => Box::new(Blobs::new(config.pipeline.blobs)?),
             DetectorKind::Cascade => {
-                let path = &config.cascade.model;
+                let path = &config.pipeline.cascade.model;
                 Box::new(CascadeDetector::new(
                     self.get(&Need::Cascade(path))?,
-                    config.cascade.params,
+                    config.pipeline.cascade.params,
                     Path::new(path),
-                    &config.cascade.label,
+                    &config.pipeline.cascade.label,
                 ))
             }
             DetectorKind::Onnx => {
-                let onnx = &config.onnx;
+                let onnx = &config.pipeline.onnx;
                 Box::new(OnnxDetector::new(
                     self.get(&onnx_detector(config))?,
                     Path::new(&onnx.model),
@@ -170,8 +172,8 @@ impl ModelCache {
                 )?)
             }
         };
-        let model = &config.classifier_model;
-        let classifier: Option<Box<dyn Classifier>> = match config.classifier {
+        let model = &config.pipeline.classifier_model;
+        let classifier: Option<Box<dyn Classifier>> = match config.pipeline.classifier {
             ClassifierKind::None => None,
             ClassifierKind::Color => Some(Box::new(DominantColor::default())),
             ClassifierKind::Cascade => Some(Box::new(CascadeAttribute {
@@ -189,10 +191,10 @@ impl ModelCache {
             )?)),
         };
         Ok(Pipeline {
-            limits: config.limits,
+            limits: config.pipeline.limits,
             detector,
             classifier,
-            max_detections: config.max_detections,
+            max_detections: config.pipeline.max_detections,
         })
     }
 }

@@ -1,6 +1,6 @@
 //! How to run the stages: three CPU-bound stages joined by bounded queues (capacity 2),
 //! with 100 µs or 2 ms of work per stage and frame, run as OS threads with crossbeam
-//! channels (as `rust_vision::stages` does) and as tokio tasks with tokio channels, the
+//! channels (as `rust_vision_core::stages` does) and as tokio tasks with tokio channels, the
 //! work on tokio's blocking pool (`spawn_blocking`, as tokio recommends for CPU-bound
 //! work) or inline.
 

@@ -1,14 +1,14 @@
 //! Decoding a 1080p frame: each raw encoding's conversion to RGB, and JPEG and PNG.
 //!
-//! `cargo bench --bench decode`; tools/bench_vs_opencv.py compares the JPEG and PNG
-//! figures with cv2.imdecode on the same bytes.
+//! `cargo bench -p rust_vision_core --bench decode`; tools/bench_vs_opencv.py compares
+//! the JPEG and PNG figures with cv2.imdecode on the same bytes.
 
 use std::io::Cursor;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use image::{ImageFormat, RgbImage};
-use rust_vision::decode::{decode, decode_compressed};
-use rust_vision::{CompressedImage, Limits, RawImage};
+use rust_vision_core::decode::{decode, decode_compressed};
+use rust_vision_core::{CompressedImage, Limits, RawImage};
 
 const W: u32 = 1920;
 const H: u32 = 1080;

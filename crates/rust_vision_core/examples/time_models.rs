@@ -11,9 +11,9 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
-use rust_vision::classify::color::DominantColor;
-use rust_vision::onnx_model::{image_tensor, OnnxModel, OnnxRuntime};
-use rust_vision::{BoundingBox, Classifier};
+use rust_vision_core::classify::color::DominantColor;
+use rust_vision_core::onnx_model::{image_tensor, OnnxModel, OnnxRuntime};
+use rust_vision_core::{BoundingBox, Classifier};
 
 #[derive(Parser)]
 struct Args {

@@ -1,0 +1,563 @@
+//! `config`: what a pipeline is configured with ([`PipelineConfig`]), and its settings as
+//! schema rows ([`PARAMETERS`]): name, type, default, range, runtime or start-up,
+//! description and how each applies. Front ends add their own rows (vision_node: QoS,
+//! transport, history depths) and declare both tables.
+
+use std::time::Duration;
+
+use crate::classify::ClassifierKind;
+use crate::detect::blobs::{BlobsConfig, Segmentation};
+use crate::detect::cascade::CascadeParams;
+use crate::detect::onnx::OnnxDetectorConfig;
+use crate::detect::DetectorKind;
+use crate::error::ConfigError;
+use crate::frame::Limits;
+use crate::onnx_model::{Backend, OnnxRuntime, Provider};
+use crate::schema::{
+    self, choice, choice_of, double, int, param, text, Param, Value, RUNTIME, START_UP,
+};
+use crate::stages::{Capacities, Overflow};
+
+/// Everything a pipeline is configured with: stages, models, limits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PipelineConfig {
+    /// How long after the last frame an end of stream waits for frames still missing.
+    pub end_of_stream_timeout: Duration,
+    pub overflow: Overflow,
+    pub capacities: Capacities,
+    pub detector: DetectorKind,
+    pub blobs: BlobsConfig,
+    pub cascade: CascadeSettings,
+    pub onnx: OnnxSettings,
+    pub classifier: ClassifierKind,
+    pub classifier_model: ClassifierModel,
+    pub onnx_runtime: OnnxRuntime,
+    pub max_detections: usize,
+    pub limits: Limits,
+}
+
+/// The `cascade` detector's model and knobs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CascadeSettings {
+    /// Cascade XML file; empty until set.
+    pub model: String,
+    /// Label of the detections; empty for one derived from the file name.
+    pub label: String,
+    pub params: CascadeParams,
+}
+
+/// The `onnx` detector's model and knobs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OnnxSettings {
+    /// ONNX file; empty until set.
+    pub model: String,
+    /// Labels file; empty for the model's metadata.
+    pub labels: String,
+    pub config: OnnxDetectorConfig,
+}
+
+/// The model of the `cascade` or `onnx` classifier.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ClassifierModel {
+    /// Cascade XML (classifier cascade) or ONNX file (classifier onnx).
+    pub model: String,
+    /// Labels file of an ONNX classifier; empty for the model's metadata.
+    pub labels: String,
+    /// Input size of an ONNX classifier whose model leaves it open; 0 for 224.
+    pub input_size: u32,
+}
+
+impl PipelineConfig {
+    /// The configuration with every setting at its row's default.
+    pub fn defaults() -> Self {
+        let blank = PipelineConfig {
+            end_of_stream_timeout: Duration::ZERO,
+            overflow: Overflow::Latest,
+            capacities: Capacities::default(),
+            detector: DetectorKind::Blobs,
+            blobs: BlobsConfig::default(),
+            cascade: CascadeSettings::default(),
+            onnx: OnnxSettings {
+                model: String::new(),
+                labels: String::new(),
+                config: OnnxDetectorConfig::DEFAULT,
+            },
+            classifier: ClassifierKind::None,
+            classifier_model: ClassifierModel::default(),
+            onnx_runtime: OnnxRuntime::default(),
+            max_detections: 0,
+            limits: Limits::default(),
+        };
+        schema::defaults(PARAMETERS, blank).expect("every row's default is valid (tested)")
+    }
+
+    /// Sets setting `name` to `value` (None: no such setting); the value is checked
+    /// against its row, not yet against the rest: see [`Self::validate`].
+    pub fn apply(&mut self, name: &str, value: &Value) -> Option<Result<(), ConfigError>> {
+        schema::set(PARAMETERS, self, name, value)
+    }
+
+    /// Checks the settings against each other; the error names `name`, the setting
+    /// whose change is being checked.
+    pub fn validate(&self, name: &str) -> Result<(), ConfigError> {
+        self.blobs.validate()?;
+        self.cascade.params.validate()?;
+        let missing = match (self.detector, self.classifier) {
+            (DetectorKind::Cascade, _) if self.cascade.model.is_empty() => {
+                Some("detector cascade needs cascade.model (an OpenCV cascade XML file)")
+            }
+            (DetectorKind::Onnx, _) if self.onnx.model.is_empty() => {
+                Some("detector onnx needs onnx.model (an ONNX file)")
+            }
+            (_, ClassifierKind::Cascade | ClassifierKind::Onnx)
+                if self.classifier_model.model.is_empty() =>
+            {
+                Some("classifier cascade or onnx needs classifier.model")
+            }
+            _ => None,
+        };
+        match missing {
+            Some(reason) => Err(ConfigError::invalid(name, reason)),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Every setting of a pipeline, in the order of the README's table. Defaults of the
+/// parts' settings come from their `DEFAULT`s; the aspect ratios are written out because
+/// the core keeps them as f32, and 0.1f32 is not 0.1.
+pub const PARAMETERS: &[Param<PipelineConfig>] = &[
+    param(
+        "end_of_stream_timeout",
+        double(5.0, 0.0, 3600.0),
+        RUNTIME,
+        "At an end of stream (rust_vision/EndOfStream on `image/end_of_stream`), how long \
+         to wait for frames the source sent that have not arrived, seconds after the last \
+         one received; those still missing then are counted lost in the summary",
+        |c, v| {
+            c.end_of_stream_timeout = Duration::from_secs_f64(v.double());
+            Ok(())
+        },
+    ),
+    param(
+        "overflow",
+        choice_of("latest", Overflow::NAMES),
+        RUNTIME,
+        "When the input queue is full: latest drops the oldest queued frame (live cameras), \
+         all waits and never drops (batch work)",
+        |c, v| {
+            c.overflow = choice(v)?;
+            Ok(())
+        },
+    ),
+    param(
+        "input_queue",
+        int(Capacities::DEFAULT.input as i64, 1, 1000),
+        START_UP,
+        "Capacity of the input queue, frames",
+        |c, v| {
+            c.capacities.input = v.int() as usize;
+            Ok(())
+        },
+    ),
+    param(
+        "stage_queue",
+        int(Capacities::DEFAULT.stage as i64, 1, 100),
+        START_UP,
+        "Capacity of each queue between two stages, frames",
+        |c, v| {
+            c.capacities.stage = v.int() as usize;
+            Ok(())
+        },
+    ),
+    param(
+        "detect_workers",
+        int(Capacities::DEFAULT.detect_workers as i64, 1, 64),
+        START_UP,
+        "Worker threads that each decode and detect a frame, on successive frames \
+         (results stay in order)",
+        |c, v| {
+            c.capacities.detect_workers = v.int() as usize;
+            Ok(())
+        },
+    ),
+    param(
+        "blobs.mode",
+        choice_of("chroma", Segmentation::NAMES),
+        RUNTIME,
+        "blobs: foreground pixels are colourful (chroma >= threshold), bright \
+         (luma >= threshold) or dark (luma < threshold)",
+        |c, v| {
+            c.blobs.segmentation = choice(v)?;
+            Ok(())
+        },
+    ),
+    param(
+        "blobs.threshold",
+        int(BlobsConfig::DEFAULT.threshold as i64, 0, 255),
+        RUNTIME,
+        "blobs: threshold of the segmentation measure (0..255)",
+        |c, v| {
+            c.blobs.threshold = v.int() as u8;
+            Ok(())
+        },
+    ),
+    param(
+        "blobs.min_area",
+        int(BlobsConfig::DEFAULT.min_area as i64, 1, 1 << 40),
+        RUNTIME,
+        "blobs: smallest blob reported, pixels",
+        |c, v| {
+            c.blobs.min_area = v.int() as u64;
+            Ok(())
+        },
+    ),
+    param(
+        "blobs.max_area",
+        int(BlobsConfig::DEFAULT.max_area as i64, 0, 1 << 40),
+        RUNTIME,
+        "blobs: largest blob reported, pixels; 0 for no limit",
+        |c, v| {
+            c.blobs.max_area = v.int() as u64;
+            Ok(())
+        },
+    ),
+    param(
+        "blobs.min_aspect",
+        double(0.1, 0.001, 1000.0),
+        RUNTIME,
+        "blobs: smallest box aspect ratio (width / height) reported",
+        |c, v| {
+            c.blobs.min_aspect = v.double() as f32;
+            Ok(())
+        },
+    ),
+    param(
+        "blobs.max_aspect",
+        double(10.0, 0.001, 1000.0),
+        RUNTIME,
+        "blobs: largest box aspect ratio (width / height) reported",
+        |c, v| {
+            c.blobs.max_aspect = v.double() as f32;
+            Ok(())
+        },
+    ),
+    param(
+        "cascade.model",
+        text(""),
+        RUNTIME,
+        "cascade: OpenCV cascade XML file (Haar or LBP), such as \
+         haarcascade_frontalface_default.xml from opencv-python's cv2.data.haarcascades",
+        |c, v| {
+            c.cascade.model = v.text().into();
+            Ok(())
+        },
+    ),
+    param(
+        "cascade.label",
+        text(""),
+        RUNTIME,
+        "cascade: label of the detections; empty for the model file's name without \
+         haarcascade_/lbpcascade_ (frontalface_default)",
+        |c, v| {
+            c.cascade.label = v.text().into();
+            Ok(())
+        },
+    ),
+    param(
+        "cascade.scale_factor",
+        double(CascadeParams::DEFAULT.scale_factor, 1.001, 10.0),
+        RUNTIME,
+        "cascade: each pyramid level is this much smaller than the previous \
+         (detectMultiScale's scaleFactor)",
+        |c, v| {
+            c.cascade.params.scale_factor = v.double();
+            Ok(())
+        },
+    ),
+    param(
+        "cascade.min_neighbors",
+        int(CascadeParams::DEFAULT.min_neighbors as i64, 0, 1000),
+        RUNTIME,
+        "cascade: a detection needs more than this many overlapping windows \
+         (detectMultiScale's minNeighbors)",
+        |c, v| {
+            c.cascade.params.min_neighbors = v.int() as u32;
+            Ok(())
+        },
+    ),
+    param(
+        "cascade.min_width",
+        int(0, 0, 65535),
+        RUNTIME,
+        "cascade: narrowest object searched for, pixels; 0 for the model's window",
+        |c, v| {
+            c.cascade.params.min_size.0 = v.int() as u32;
+            Ok(())
+        },
+    ),
+    param(
+        "cascade.min_height",
+        int(0, 0, 65535),
+        RUNTIME,
+        "cascade: shortest object searched for, pixels; 0 for the model's window",
+        |c, v| {
+            c.cascade.params.min_size.1 = v.int() as u32;
+            Ok(())
+        },
+    ),
+    param(
+        "cascade.max_width",
+        int(0, 0, 65535),
+        RUNTIME,
+        "cascade: widest object searched for, pixels; 0 for the image width",
+        |c, v| {
+            c.cascade.params.max_size.0 = v.int() as u32;
+            Ok(())
+        },
+    ),
+    param(
+        "cascade.max_height",
+        int(0, 0, 65535),
+        RUNTIME,
+        "cascade: tallest object searched for, pixels; 0 for the image height",
+        |c, v| {
+            c.cascade.params.max_size.1 = v.int() as u32;
+            Ok(())
+        },
+    ),
+    param(
+        "onnx.model",
+        text(""),
+        RUNTIME,
+        "onnx: YOLO detection model (.onnx; YOLOv5 or YOLOv8/v11 output layout, recognised \
+         from the output shape)",
+        |c, v| {
+            c.onnx.model = v.text().into();
+            Ok(())
+        },
+    ),
+    param(
+        "onnx.labels",
+        text(""),
+        RUNTIME,
+        "onnx: class names, one per line; empty for the names in the model's metadata",
+        |c, v| {
+            c.onnx.labels = v.text().into();
+            Ok(())
+        },
+    ),
+    param(
+        "onnx.input_size",
+        int(0, 0, 4096),
+        RUNTIME,
+        "onnx: input width and height, pixels, for models that leave it open; 0 for the \
+         model's own (640 when open)",
+        |c, v| {
+            c.onnx.config.input_size = v.int() as u32;
+            Ok(())
+        },
+    ),
+    param(
+        "onnx.confidence",
+        double(0.25, 0.0, 1.0),
+        RUNTIME,
+        "onnx: smallest score reported (class score, times objectness for YOLOv5)",
+        |c, v| {
+            c.onnx.config.confidence = v.double() as f32;
+            Ok(())
+        },
+    ),
+    param(
+        "onnx.iou",
+        double(0.45, 0.0, 1.0),
+        RUNTIME,
+        "onnx: non-maximum suppression: a box overlapping a better one of its class by \
+         more than this IoU is dropped",
+        |c, v| {
+            c.onnx.config.iou = v.double() as f32;
+            Ok(())
+        },
+    ),
+    param(
+        "detector",
+        choice_of("blobs", DetectorKind::NAMES),
+        RUNTIME,
+        "First-stage detector",
+        |c, v| {
+            c.detector = choice(v)?;
+            Ok(())
+        },
+    ),
+    param(
+        "classifier.model",
+        text(""),
+        RUNTIME,
+        "classifier cascade: cascade XML run inside each box (haarcascade_eye.xml, \
+         haarcascade_smile.xml); classifier onnx: image classification model (.onnx)",
+        |c, v| {
+            c.classifier_model.model = v.text().into();
+            Ok(())
+        },
+    ),
+    param(
+        "classifier.labels",
+        text(""),
+        RUNTIME,
+        "classifier onnx: class names, one per line; empty for the model's metadata",
+        |c, v| {
+            c.classifier_model.labels = v.text().into();
+            Ok(())
+        },
+    ),
+    param(
+        "classifier.input_size",
+        int(0, 0, 4096),
+        RUNTIME,
+        "classifier onnx: input width and height for models that leave it open; 0 for 224",
+        |c, v| {
+            c.classifier_model.input_size = v.int() as u32;
+            Ok(())
+        },
+    ),
+    param(
+        "classifier",
+        choice_of("none", ClassifierKind::NAMES),
+        RUNTIME,
+        "Second stage, on each detection's box: none; color (the dominant colour name, \
+         from the box's hue histogram); cascade (an attribute found by the cascade \
+         classifier.model inside the box); onnx (top-1 class of the ONNX model \
+         classifier.model)",
+        |c, v| {
+            c.classifier = choice(v)?;
+            Ok(())
+        },
+    ),
+    param(
+        "onnx_backend",
+        choice_of("auto", Backend::NAMES),
+        START_UP,
+        "Engine of the ONNX detector and classifier: onnxruntime (ONNX Runtime, loaded \
+         from onnx_library; an error where none loads); tract (pure Rust, nothing to \
+         install, slower); auto (onnxruntime where a library is found, else tract)",
+        |c, v| {
+            c.onnx_runtime.backend = choice(v)?;
+            Ok(())
+        },
+    ),
+    param(
+        "onnx_library",
+        text(""),
+        START_UP,
+        "ONNX Runtime library (libonnxruntime.so) to load; empty for ORT_DYLIB_PATH, \
+         else the one in the onnxruntime Python package that python3 finds",
+        |c, v| {
+            c.onnx_runtime.library = v.text().into();
+            Ok(())
+        },
+    ),
+    param(
+        "onnx_provider",
+        choice_of("cpu", Provider::NAMES),
+        START_UP,
+        "Where ONNX Runtime runs models: cpu; cuda or tensorrt (an error where the \
+         library lacks them, as the CPU-only onnxruntime package does); auto (tensorrt, \
+         else cuda, else cpu, with the fallback logged)",
+        |c, v| {
+            c.onnx_runtime.provider = choice(v)?;
+            Ok(())
+        },
+    ),
+    param(
+        "onnx_threads",
+        int(0, 0, 256),
+        START_UP,
+        "ONNX Runtime's threads within an operator; 0 for one per core",
+        |c, v| {
+            c.onnx_runtime.threads = v.int() as usize;
+            Ok(())
+        },
+    ),
+    param(
+        "max_detections",
+        int(100, 1, 10000),
+        RUNTIME,
+        "Most detections published per frame (the detector's first ones)",
+        |c, v| {
+            c.max_detections = v.int() as usize;
+            Ok(())
+        },
+    ),
+    param(
+        "max_width",
+        int(Limits::DEFAULT.max_width as i64, 1, 65535),
+        START_UP,
+        "Widest image accepted, pixels; wider ones are refused unread",
+        |c, v| {
+            c.limits.max_width = v.int() as u32;
+            Ok(())
+        },
+    ),
+    param(
+        "max_height",
+        int(Limits::DEFAULT.max_height as i64, 1, 65535),
+        START_UP,
+        "Tallest image accepted, pixels; taller ones are refused unread",
+        |c, v| {
+            c.limits.max_height = v.int() as u32;
+            Ok(())
+        },
+    ),
+    param(
+        "max_bytes",
+        int(Limits::DEFAULT.max_bytes as i64, 1, 1 << 40),
+        START_UP,
+        "Largest image accepted, bytes (received data and decoded RGB each)",
+        |c, v| {
+            c.limits.max_bytes = v.int() as u64;
+            Ok(())
+        },
+    ),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_default_is_valid_and_in_its_range() {
+        let config = PipelineConfig::defaults();
+        for row in PARAMETERS {
+            let kind = row.doc.kind;
+            kind.check(row.doc.name, &kind.default_value()).unwrap();
+        }
+        config.validate("detector").unwrap();
+        assert_eq!(config.capacities, Capacities::DEFAULT);
+        assert_eq!(config.limits, Limits::DEFAULT);
+    }
+
+    #[test]
+    fn a_value_is_checked_by_its_row_and_then_against_the_others() {
+        let mut config = PipelineConfig::defaults();
+        let e = config.apply("blobs.threshold", &Value::Int(300)).unwrap();
+        assert_eq!(
+            e.unwrap_err().to_string(),
+            "parameter `blobs.threshold`: 300 is outside 0..255"
+        );
+        assert!(config.apply("no.such", &Value::Int(1)).is_none());
+        config
+            .apply("detector", &Value::Text("cascade".into()))
+            .unwrap()
+            .unwrap();
+        let e = config.validate("detector").unwrap_err().to_string();
+        assert!(e.contains("detector cascade needs cascade.model"), "{e}");
+    }
+
+    #[test]
+    fn names_are_unique() {
+        let mut names: Vec<_> = PARAMETERS.iter().map(|p| p.doc.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), PARAMETERS.len());
+    }
+}

@@ -1,0 +1,263 @@
+//! `schema`: a setting as one row (name, type, default, range, runtime or start-up,
+//! description, and how a value applies to a configuration), and the one place where a
+//! value is checked against its row.
+//!
+//! Front ends derive everything from the rows: vision_node declares its ROS parameters
+//! from them, `--print-defaults` prints them, and the README's table is tested against
+//! them. The core's own rows are [`crate::config::PARAMETERS`].
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::error::ConfigError;
+
+/// One setting of configurations of type `C`.
+pub struct Param<C: 'static> {
+    pub doc: Doc,
+    /// Stores a value that [`Kind::check`] accepted; whole-configuration checks come after.
+    pub apply: fn(&mut C, &Value) -> Result<(), ConfigError>,
+}
+
+/// What a setting is, for people and for declaration: everything but how it applies.
+#[derive(Debug, Clone, Copy)]
+pub struct Doc {
+    pub name: &'static str,
+    pub kind: Kind,
+    /// Whether it may change while the pipeline runs (applied from the next frame).
+    pub runtime: bool,
+    pub description: &'static str,
+}
+
+/// A setting's type, default and allowed values.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Kind {
+    Int {
+        value: i64,
+        min: i64,
+        max: i64,
+    },
+    Double {
+        value: f64,
+        min: f64,
+        max: f64,
+    },
+    /// One of a list of names.
+    Choice {
+        value: &'static str,
+        choices: &'static [&'static str],
+    },
+    /// Free text, such as a file path.
+    Text {
+        value: &'static str,
+    },
+}
+
+/// A setting's value, of any of the kinds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Int(i64),
+    Double(f64),
+    Text(Arc<str>),
+}
+
+impl Value {
+    /// The integer; 0 for another kind (rows apply only values their kind accepted).
+    pub fn int(&self) -> i64 {
+        match self {
+            Value::Int(v) => *v,
+            _ => 0,
+        }
+    }
+
+    /// The number; 0 for text.
+    pub fn double(&self) -> f64 {
+        match self {
+            Value::Double(v) => *v,
+            Value::Int(v) => *v as f64,
+            Value::Text(_) => 0.0,
+        }
+    }
+
+    /// The text; empty for a number.
+    pub fn text(&self) -> &str {
+        match self {
+            Value::Text(v) => v,
+            _ => "",
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Int(v) => write!(f, "{v}"),
+            Value::Double(v) => write!(f, "{v:?}"),
+            Value::Text(v) => write!(f, "\"{v}\""),
+        }
+    }
+}
+
+impl Kind {
+    /// The default value.
+    pub fn default_value(&self) -> Value {
+        match *self {
+            Kind::Int { value, .. } => Value::Int(value),
+            Kind::Double { value, .. } => Value::Double(value),
+            Kind::Choice { value, .. } | Kind::Text { value } => Value::Text(value.into()),
+        }
+    }
+
+    /// The type's name, as a user writes it.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Kind::Int { .. } => "integer",
+            Kind::Double { .. } => "double",
+            Kind::Choice { .. } | Kind::Text { .. } => "string",
+        }
+    }
+
+    /// The allowed values: `0..255`, `0.0..1.0`, `a, b, c` or `text`.
+    pub fn range(&self) -> String {
+        match self {
+            Kind::Int { min, max, .. } => format!("{min}..{max}"),
+            Kind::Double { min, max, .. } => format!("{min:?}..{max:?}"),
+            Kind::Choice { choices, .. } => choices.join(", "),
+            Kind::Text { .. } => "text".into(),
+        }
+    }
+
+    /// Whether `value` is of this type and in range; the error names setting `name`,
+    /// the value and what is allowed.
+    pub fn check(&self, name: &str, value: &Value) -> Result<(), ConfigError> {
+        let invalid = |reason: String| Err(ConfigError::invalid(name, reason));
+        match (self, value) {
+            (Kind::Int { min, max, .. }, Value::Int(v)) if !(min..=max).contains(&v) => {
+                invalid(format!("{v} is outside {}", self.range()))
+            }
+            (Kind::Double { min, max, .. }, Value::Double(v)) if !(min..=max).contains(&v) => {
+                invalid(format!("{v:?} is outside {}", self.range()))
+            }
+            (Kind::Choice { choices, .. }, Value::Text(v)) if !choices.contains(&&**v) => {
+                invalid(format!("\"{v}\" is not one of {}", self.range()))
+            }
+            (Kind::Int { .. }, Value::Int(_))
+            | (Kind::Double { .. }, Value::Double(_))
+            | (Kind::Choice { .. } | Kind::Text { .. }, Value::Text(_)) => Ok(()),
+            (kind, value) => invalid(format!("{value} is not a{}", article(kind.type_name()))),
+        }
+    }
+}
+
+/// " an integer", " a double", " a string".
+fn article(noun: &str) -> String {
+    if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        format!("n {noun}")
+    } else {
+        format!(" {noun}")
+    }
+}
+
+/// Checks `value` against the row of `rows` named `name` and applies it to `config`;
+/// None when no row has that name.
+pub fn set<C>(
+    rows: &[Param<C>],
+    config: &mut C,
+    name: &str,
+    value: &Value,
+) -> Option<Result<(), ConfigError>> {
+    let row = rows.iter().find(|row| row.doc.name == name)?;
+    Some(
+        row.doc
+            .kind
+            .check(name, value)
+            .and_then(|()| (row.apply)(config, value)),
+    )
+}
+
+/// `config` with every row of `rows` at its default.
+pub fn defaults<C>(rows: &[Param<C>], mut config: C) -> Result<C, ConfigError> {
+    for row in rows {
+        set(
+            rows,
+            &mut config,
+            row.doc.name,
+            &row.doc.kind.default_value(),
+        )
+        .transpose()?;
+    }
+    Ok(config)
+}
+
+/// Parses a choice's name (checked by its row already) into its enum.
+pub fn choice<T: std::str::FromStr<Err = ConfigError>>(value: &Value) -> Result<T, ConfigError> {
+    value.text().parse()
+}
+
+/// A row, written as the tables write them.
+pub const fn param<C>(
+    name: &'static str,
+    kind: Kind,
+    runtime: bool,
+    description: &'static str,
+    apply: fn(&mut C, &Value) -> Result<(), ConfigError>,
+) -> Param<C> {
+    Param {
+        doc: Doc {
+            name,
+            kind,
+            runtime,
+            description,
+        },
+        apply,
+    }
+}
+
+/// An integer setting.
+pub const fn int(value: i64, min: i64, max: i64) -> Kind {
+    Kind::Int { value, min, max }
+}
+
+/// A floating-point setting.
+pub const fn double(value: f64, min: f64, max: f64) -> Kind {
+    Kind::Double { value, min, max }
+}
+
+/// A setting chosen by name.
+pub const fn choice_of(value: &'static str, choices: &'static [&'static str]) -> Kind {
+    Kind::Choice { value, choices }
+}
+
+/// A text setting.
+pub const fn text(value: &'static str) -> Kind {
+    Kind::Text { value }
+}
+
+/// Whether a setting changes while running ([`RUNTIME`]) or only at start-up.
+pub const RUNTIME: bool = true;
+/// See [`RUNTIME`].
+pub const START_UP: bool = false;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_checked_against_type_and_range_with_the_value_and_range_named() {
+        let threshold = int(10, 0, 255);
+        assert!(threshold.check("t", &Value::Int(255)).is_ok());
+        let e = threshold.check("t", &Value::Int(300)).unwrap_err();
+        assert_eq!(e.to_string(), "parameter `t`: 300 is outside 0..255");
+        let e = threshold.check("t", &Value::Text("x".into())).unwrap_err();
+        assert_eq!(e.to_string(), "parameter `t`: \"x\" is not an integer");
+        let ratio = double(0.5, 0.0, 1.0);
+        let e = ratio.check("r", &Value::Double(1.5)).unwrap_err();
+        assert_eq!(e.to_string(), "parameter `r`: 1.5 is outside 0.0..1.0");
+        let e = ratio.check("r", &Value::Double(f64::NAN)).unwrap_err();
+        assert!(e.to_string().contains("NaN is outside"), "{e}");
+        let mode = choice_of("a", &["a", "b"]);
+        let e = mode.check("m", &Value::Text("c".into())).unwrap_err();
+        assert_eq!(e.to_string(), "parameter `m`: \"c\" is not one of a, b");
+        let e = mode.check("m", &Value::Int(1)).unwrap_err();
+        assert_eq!(e.to_string(), "parameter `m`: 1 is not a string");
+    }
+}

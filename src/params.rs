@@ -1,0 +1,402 @@
+//! vision_node's parameters: the core's schema rows ([`rust_vision_core::config`]) and
+//! the ROS-only ones here (QoS, transport, history depths), declared with description,
+//! default and range, read into a typed [`NodeConfig`], and (for those marked runtime)
+//! changed with `ros2 param set`: checked by their row and against the whole
+//! configuration, refused with the reason, applied from the next frame.
+
+use std::sync::{Arc, OnceLock, RwLock};
+
+use rclrs::{MandatoryParameter, Node, ParameterRange, ReadOnlyParameter};
+
+use crate::qos::{QosPolicy, Transport};
+use rust_vision_core::config::{PipelineConfig, PARAMETERS as CORE_PARAMETERS};
+use rust_vision_core::error::ConfigError;
+use rust_vision_core::schema::{
+    self, choice, choice_of, int, param, Doc, Kind, Param, Value, START_UP,
+};
+
+/// Everything vision_node is configured with: the ROS side, and the pipeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeConfig {
+    pub qos: QosPolicy,
+    pub qos_depth: u32,
+    /// History depth of the detections publisher, messages.
+    pub results_depth: u32,
+    /// History depth of the annotated image publisher, images.
+    pub annotated_depth: u32,
+    pub transport: Transport,
+    pub pipeline: PipelineConfig,
+}
+
+/// The parameters only vision_node has, in the order of the README's table (they come
+/// first there, then the core's).
+pub const ROS_PARAMETERS: &[Param<NodeConfig>] = &[
+    param(
+        "qos",
+        choice_of("sensor_data", QosPolicy::NAMES),
+        START_UP,
+        "QoS of the image subscription: sensor_data (best effort, for live cameras) or \
+         reliable (every frame, for recorded data and batch work)",
+        |c, v| {
+            c.qos = choice(v)?;
+            Ok(())
+        },
+    ),
+    param(
+        "qos_depth",
+        int(5, 1, 1000),
+        START_UP,
+        "History depth (frames) of the image subscription; with qos reliable and overflow \
+         all at start-up the history keeps all frames instead, so that backpressure reaches \
+         the publisher",
+        |c, v| {
+            c.qos_depth = v.int() as u32;
+            Ok(())
+        },
+    ),
+    param(
+        "results_depth",
+        int(100, 1, 100000),
+        START_UP,
+        "History depth (messages) of the reliable detections publisher: how far a \
+         subscriber may fall behind before it loses results (and its end-of-stream report \
+         says so)",
+        |c, v| {
+            c.results_depth = v.int() as u32;
+            Ok(())
+        },
+    ),
+    param(
+        "annotated_depth",
+        int(10, 1, 1000),
+        START_UP,
+        "History depth (images) of the reliable annotated_image publisher; each image \
+         held is width x height x 3 bytes",
+        |c, v| {
+            c.annotated_depth = v.int() as u32;
+            Ok(())
+        },
+    ),
+    param(
+        "transport",
+        choice_of("raw", Transport::NAMES),
+        START_UP,
+        "Input: raw (sensor_msgs/Image on `image`), compressed (sensor_msgs/CompressedImage \
+         on `image/compressed`, JPEG or PNG) or both",
+        |c, v| {
+            c.transport = choice(v)?;
+            Ok(())
+        },
+    ),
+];
+
+/// Every parameter of vision_node, in the order of the README's table.
+pub fn parameters() -> impl Iterator<Item = &'static Doc> {
+    let ros = ROS_PARAMETERS.iter().map(|p| &p.doc);
+    ros.chain(CORE_PARAMETERS.iter().map(|p| &p.doc))
+}
+
+/// Every parameter with its default, as a ROS 2 parameters file (descriptions as
+/// comments): what `vision_node --print-defaults` prints, and what
+/// `config/vision_node.yaml` holds. Its key is `/**`, so that it applies whatever name
+/// and namespace the node runs under (a plain `vision_node:` key misses a namespaced node).
+pub fn defaults_yaml() -> String {
+    let mut out = String::from(
+        "# vision_node's parameters at their defaults: [range; runtime or start-up only]\n\
+         /**:\n  ros__parameters:\n",
+    );
+    for doc in parameters() {
+        let value = match doc.kind.default_value() {
+            Value::Text(text) => format!("\"{text}\""),
+            number => number.to_string(),
+        };
+        let runtime = if doc.runtime {
+            "runtime"
+        } else {
+            "start-up only"
+        };
+        let description = doc
+            .description
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        out += &format!(
+            "    # {description} [{}; {runtime}]\n    {}: {value}\n",
+            doc.kind.range(),
+            doc.name
+        );
+    }
+    out
+}
+
+impl NodeConfig {
+    /// The configuration with every parameter at its default.
+    pub fn defaults() -> Self {
+        let blank = NodeConfig {
+            qos: QosPolicy::SensorData,
+            qos_depth: 0,
+            results_depth: 0,
+            annotated_depth: 0,
+            transport: Transport::Raw,
+            pipeline: PipelineConfig::defaults(),
+        };
+        schema::defaults(ROS_PARAMETERS, blank).expect("every row's default is valid (tested)")
+    }
+
+    /// Sets parameter `name` to `value`, then checks the configuration as a whole; on an
+    /// error the configuration is unchanged.
+    pub fn set(&mut self, name: &str, value: &Value) -> Result<(), ConfigError> {
+        let mut next = self.clone();
+        schema::set(ROS_PARAMETERS, &mut next, name, value)
+            .or_else(|| next.pipeline.apply(name, value))
+            .unwrap_or_else(|| Err(ConfigError::invalid(name, "no such parameter")))?;
+        next.pipeline.validate(name)?;
+        *self = next;
+        Ok(())
+    }
+}
+
+/// Called after a runtime parameter changed, with the new configuration and the name.
+pub type ChangeListener = Box<dyn Fn(&NodeConfig, &str) + Send + Sync>;
+
+/// The declared parameters (they stay declared while this lives) and the current
+/// configuration.
+pub struct Parameters {
+    /// The rclrs parameter handles, of several types.
+    _handles: Vec<Box<dyn std::any::Any + Send + Sync>>,
+    config: Arc<RwLock<NodeConfig>>,
+    listener: Arc<OnceLock<ChangeListener>>,
+}
+
+impl Parameters {
+    /// Declares every parameter on `node`, in the table's order, each value checked
+    /// against the configuration of those before it.
+    pub fn declare(node: &Node) -> Result<Self, ConfigError> {
+        let mut params = Parameters {
+            _handles: Vec::new(),
+            config: Arc::new(RwLock::new(NodeConfig::defaults())),
+            listener: Arc::new(OnceLock::new()),
+        };
+        for doc in parameters() {
+            params.declare_one(node, doc)?;
+        }
+        Ok(params)
+    }
+
+    /// The configuration now.
+    pub fn config(&self) -> NodeConfig {
+        self.config
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Sets the function told about every accepted runtime change (once).
+    pub fn on_change(&self, listener: ChangeListener) {
+        let _ = self.listener.set(listener);
+    }
+
+    fn declare_one(&mut self, node: &Node, doc: &'static Doc) -> Result<(), ConfigError> {
+        let description = format!(
+            "{}{}",
+            doc.description,
+            if doc.runtime {
+                ""
+            } else {
+                " (read-only: set at start-up)"
+            }
+        );
+        let config = Arc::clone(&self.config);
+        let check = move |value: Value| {
+            let mut candidate = config.read().unwrap_or_else(|e| e.into_inner()).clone();
+            candidate.set(doc.name, &value).map_err(|e| e.to_string())
+        };
+        let declared = |e| ConfigError::invalid(doc.name, format!("{e:?}"));
+        let value = match doc.kind {
+            Kind::Int { value, min, max } => {
+                let builder = node
+                    .declare_parameter(doc.name)
+                    .default(value)
+                    .range(ParameterRange {
+                        lower: Some(min),
+                        upper: Some(max),
+                        step: None,
+                    })
+                    .description(description)
+                    .validate(move |v: &i64| check(Value::Int(*v)));
+                self.keep(doc, builder, Value::Int).map_err(declared)?
+            }
+            Kind::Double { value, min, max } => {
+                let builder = node
+                    .declare_parameter(doc.name)
+                    .default(value)
+                    .range(ParameterRange {
+                        lower: Some(min),
+                        upper: Some(max),
+                        step: None,
+                    })
+                    .description(description)
+                    .validate(move |v: &f64| check(Value::Double(*v)));
+                self.keep(doc, builder, Value::Double).map_err(declared)?
+            }
+            Kind::Choice { value, .. } | Kind::Text { value } => {
+                let mut builder = node
+                    .declare_parameter::<Arc<str>>(doc.name)
+                    .default(value.into())
+                    .description(description)
+                    .validate(move |v: &Arc<str>| check(Value::Text(v.clone())));
+                if let Kind::Choice { choices, .. } = doc.kind {
+                    builder = builder.constraints(format!("one of: {}", choices.join(", ")));
+                }
+                self.keep(doc, builder, Value::Text).map_err(declared)?
+            }
+        };
+        self.config
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .set(doc.name, &value)
+    }
+
+    /// Declares from `builder` (mandatory with an on-change hook if the parameter is
+    /// runtime, read-only otherwise), keeps the handle, and returns the value.
+    fn keep<T>(
+        &mut self,
+        doc: &'static Doc,
+        builder: rclrs::ParameterBuilder<'_, T>,
+        wrap: fn(T) -> Value,
+    ) -> Result<Value, rclrs::DeclarationError>
+    where
+        T: rclrs::ParameterVariant + Clone + Send + Sync + 'static,
+    {
+        if !doc.runtime {
+            let param: ReadOnlyParameter<T> = builder.read_only()?;
+            let value = wrap(param.get());
+            self._handles.push(Box::new(param));
+            return Ok(value);
+        }
+        let param: MandatoryParameter<T> = builder.mandatory()?;
+        let (config, listener) = (Arc::clone(&self.config), Arc::clone(&self.listener));
+        param.on_change(move |v: &T| {
+            let mut current = config.write().unwrap_or_else(|e| e.into_inner());
+            // Validated already; a failure here would mean a race of two changes.
+            if current.set(doc.name, &wrap(v.clone())).is_ok() {
+                if let Some(listener) = listener.get() {
+                    listener(&current, doc.name);
+                }
+            }
+        });
+        let value = wrap(param.get());
+        self._handles.push(Box::new(param));
+        Ok(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `2^40`, `1000`, `0.001` as a number.
+    fn number(text: &str) -> f64 {
+        match text.split_once('^') {
+            Some((base, exp)) => number(base).powf(number(exp)),
+            None => text
+                .parse()
+                .unwrap_or_else(|_| panic!("not a number: {text}")),
+        }
+    }
+
+    /// The README's parameter table: name, type, default, range, runtime.
+    fn readme_rows() -> Vec<[String; 5]> {
+        let readme = include_str!("../README.md");
+        let table = readme
+            .split("| parameter | type | default | range | runtime | meaning |")
+            .nth(1)
+            .expect("the README has the parameter table");
+        table
+            .lines()
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .map(|line| {
+                let cells: Vec<_> = line
+                    .split(" | ")
+                    .map(|c| c.trim_matches('|').trim())
+                    .collect();
+                std::array::from_fn(|i| cells[i].to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_readme_table_is_the_schema() {
+        let rows = readme_rows();
+        let docs: Vec<_> = parameters().collect();
+        let names: Vec<_> = rows.iter().map(|r| r[0].trim_matches('`')).collect();
+        assert_eq!(names, docs.iter().map(|d| d.name).collect::<Vec<_>>());
+        for (row, doc) in rows.iter().zip(docs) {
+            let [_, kind, default, range, runtime] = row;
+            let context = format!("README row of {}", doc.name);
+            assert_eq!(runtime == "yes", doc.runtime, "{context}");
+            let expected_kind = match doc.kind {
+                Kind::Int { .. } => "int",
+                Kind::Double { .. } => "double",
+                Kind::Choice { .. } | Kind::Text { .. } => "string",
+            };
+            assert_eq!(kind, expected_kind, "{context}");
+            let (min, max) = range.split_once("..").unwrap_or(("", ""));
+            match doc.kind {
+                Kind::Int {
+                    value,
+                    min: lo,
+                    max: hi,
+                } => {
+                    assert_eq!(number(default), value as f64, "{context}");
+                    assert_eq!(
+                        (number(min), number(max)),
+                        (lo as f64, hi as f64),
+                        "{context}"
+                    );
+                }
+                Kind::Double {
+                    value,
+                    min: lo,
+                    max: hi,
+                } => {
+                    assert_eq!(number(default), value, "{context}");
+                    assert_eq!((number(min), number(max)), (lo, hi), "{context}");
+                }
+                Kind::Choice { value, choices } => {
+                    assert_eq!(default.trim_matches('`'), value, "{context}");
+                    let listed: Vec<_> = range.split(", ").map(|c| c.trim_matches('`')).collect();
+                    assert_eq!(listed, choices, "{context}");
+                }
+                Kind::Text { value } => {
+                    assert_eq!(
+                        default.trim_matches('`').trim_matches('"'),
+                        value,
+                        "{context}"
+                    );
+                    assert!(["path", "any"].contains(&range.as_str()), "{context}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn defaults_and_errors() {
+        let mut config = NodeConfig::defaults();
+        assert_eq!(config.qos_depth, 5);
+        let e = config.set("qos_depth", &Value::Int(5000)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "parameter `qos_depth`: 5000 is outside 1..1000"
+        );
+        let e = config.set("bogus", &Value::Int(1)).unwrap_err();
+        assert_eq!(e.to_string(), "parameter `bogus`: no such parameter");
+        config.set("blobs.min_area", &Value::Int(500)).unwrap();
+        assert!(config.set("blobs.max_area", &Value::Int(10)).is_err());
+        assert_eq!(
+            config.pipeline.blobs.max_area, 0,
+            "unchanged after a refusal"
+        );
+    }
+}
