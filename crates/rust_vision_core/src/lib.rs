@@ -10,6 +10,9 @@
 //! - [`onnx_model`]: ONNX models on tract or ONNX Runtime, shared by the ONNX detector
 //!   and classifier;
 //! - [`pipeline`]: decode -> detect -> classify for one frame, with per-stage timings;
+//! - [`models`]: the pipeline a configuration describes, each model file loaded once;
+//! - [`runtime`]: a running pipeline for any front end: stages, models, health, hot
+//!   reload and end-of-stream accounting, results out through a [`runtime::Sink`];
 //! - [`stages`]: the same stages on worker threads, on successive frames, with bounded
 //!   queues and an overflow policy;
 //! - [`report`]: per-cause counting and rate-limited reporting of failed frames;
@@ -29,9 +32,11 @@ pub mod detect;
 pub mod error;
 pub mod frame;
 pub mod health;
+pub mod models;
 pub mod onnx_model;
 pub mod pipeline;
 pub mod report;
+pub mod runtime;
 pub mod schema;
 pub mod stages;
 

@@ -1,0 +1,540 @@
+//! `runtime`: a running pipeline as any front end uses it. It owns the stages, the
+//! models, the health figures, hot reload (a configuration change rebuilds the pipeline,
+//! loading new models in the background while the running one carries on) and the
+//! end-of-stream accounting; results and notices leave through a [`Sink`].
+//!
+//! vision_node is one front end (its sink publishes ROS messages); anything that can
+//! take results can be another.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use image::RgbImage;
+
+use crate::classify::ClassifierKind;
+use crate::config::PipelineConfig;
+use crate::detect::DetectorKind;
+use crate::error::{Error, Result};
+use crate::frame::Input;
+use crate::health::{Health, HealthReport, StreamReport};
+use crate::models::ModelCache;
+use crate::pipeline::FrameResult;
+use crate::report::Verdict;
+use crate::stages::{Job, Outcome, Stages};
+
+/// After the first report of a failure cause, at most one report per cause this often.
+pub const FAILURE_REPORT_INTERVAL: Duration = Duration::from_secs(5);
+/// How often an end of stream checks whether every frame is accounted for.
+const END_OF_STREAM_POLL: Duration = Duration::from_millis(10);
+
+/// How much a notice matters, for the front end's log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warn,
+    Error,
+}
+
+/// Where a runtime's results go. Called from the runtime's threads, one call at a time
+/// per kind of call; `M` is what the front end attaches to each frame (a ROS header).
+pub trait Sink<M>: Send + Sync + 'static {
+    /// A frame's result and its decoded image (to draw on, if the sink wants to). An
+    /// error means it was not delivered; the runtime counts the frame failed.
+    fn result(
+        &self,
+        meta: M,
+        sequence: u64,
+        image: RgbImage,
+        result: &FrameResult,
+        latency: Duration,
+    ) -> std::result::Result<(), String>;
+
+    /// A frame that failed, when it is due a report: the first of its cause, then at
+    /// most one per [`FAILURE_REPORT_INTERVAL`], with how many more failed meanwhile.
+    /// Every failure is counted whether reported or not.
+    fn failed(&self, meta: &M, sequence: u64, error: &Error, suppressed: u64);
+
+    /// The account of a stream, once every frame of it is accounted for.
+    fn stream_ended(&self, meta: M, report: &StreamReport);
+
+    /// Something the front end's log should say (model changes and their failures,
+    /// ends of stream).
+    fn notice(&self, level: Level, message: &str);
+}
+
+/// Which models run, and why the last change could not be applied (if it failed).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModelState {
+    pub active: String,
+    pub error: Option<String>,
+}
+
+/// What configuration changes share: kept under one lock.
+struct Control {
+    /// Number of the latest accepted change; a pipeline built for an older one is not
+    /// applied.
+    generation: u64,
+    models: ModelState,
+    end_of_stream_timeout: Duration,
+    /// Whether an end of stream is being waited for.
+    ending: bool,
+}
+
+/// A running pipeline. See the module documentation.
+pub struct Runtime<M> {
+    stages: RwLock<Option<Stages<M>>>,
+    health: Arc<Mutex<Health>>,
+    models: ModelCache,
+    control: Mutex<Control>,
+    sink: Arc<dyn Sink<M>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl<M: Send + 'static> Runtime<M> {
+    /// Loads the models of `config` and starts its stages; results go to `sink`.
+    pub fn start(config: &PipelineConfig, sink: Arc<dyn Sink<M>>) -> Result<Arc<Self>> {
+        let models = ModelCache::new(config.onnx_runtime.clone());
+        let health = Arc::new(Mutex::new(Health::new(
+            FAILURE_REPORT_INTERVAL,
+            Instant::now(),
+        )));
+        let (stage_health, stage_sink) = (Arc::clone(&health), Arc::clone(&sink));
+        let stages = Stages::start(
+            models.pipeline(config)?,
+            config.overflow,
+            config.capacities,
+            move |outcome| deliver(&stage_health, &*stage_sink, outcome),
+        );
+        let active = describe(config, &models);
+        Ok(Arc::new(Runtime {
+            stages: RwLock::new(Some(stages)),
+            health,
+            models,
+            control: Mutex::new(Control {
+                generation: 0,
+                models: ModelState {
+                    active,
+                    error: None,
+                },
+                end_of_stream_timeout: config.end_of_stream_timeout,
+                ending: false,
+            }),
+            sink,
+        }))
+    }
+
+    /// Numbers a received frame and queues it; counts frames the overflow policy drops.
+    /// With overflow `all` and a full queue, waits for room.
+    pub fn receive(&self, meta: M, input: Input, received_at: Instant) {
+        let sequence = lock(&self.health).receive(received_at);
+        let job = Job {
+            meta,
+            sequence,
+            input,
+            received_at,
+        };
+        let stages = self.stages.read().unwrap_or_else(|e| e.into_inner());
+        if let Some(stages) = stages.as_ref() {
+            let dropped = stages.submit(job).len() as u64;
+            lock(&self.health).dropped += dropped;
+        }
+    }
+
+    /// Applies a change of setting `name` (the whole configuration is `config`): at once
+    /// for the timeout and the overflow policy; otherwise the pipeline of `config`
+    /// replaces the running one, from the next frame, after any new model loaded in the
+    /// background.
+    pub fn reconfigure(self: &Arc<Self>, config: &PipelineConfig, name: &str) {
+        match name {
+            "end_of_stream_timeout" => {
+                lock(&self.control).end_of_stream_timeout = config.end_of_stream_timeout;
+                return;
+            }
+            "overflow" => {
+                if let Some(stages) = self
+                    .stages
+                    .read()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .as_ref()
+                {
+                    stages.set_overflow(config.overflow);
+                }
+                self.sink
+                    .notice(Level::Info, "overflow changed; applies now");
+                return;
+            }
+            _ => {}
+        }
+        let generation = {
+            let mut control = lock(&self.control);
+            control.generation += 1;
+            control.generation
+        };
+        let started = Instant::now();
+        if self.models.has_models_for(config) {
+            self.apply(config, name, generation, started);
+            return;
+        }
+        // Frames keep going through the running pipeline until the new one is ready.
+        self.sink.notice(
+            Level::Info,
+            &format!(
+                "{name} changed; loading {} in the background, {} runs meanwhile",
+                describe(config, &self.models),
+                self.model_state().active
+            ),
+        );
+        let (runtime, config, name) = (Arc::clone(self), config.clone(), name.to_string());
+        thread::spawn(move || runtime.apply(&config, &name, generation, started));
+    }
+
+    /// The pipeline of `config` replaces the running one, unless a later change came
+    /// meanwhile or the models cannot be loaded (then the running one stays, and the
+    /// reason is noticed and kept in the model state).
+    fn apply(&self, config: &PipelineConfig, name: &str, generation: u64, started: Instant) {
+        let pipeline = match self.models.pipeline(config) {
+            Ok(pipeline) => pipeline,
+            Err(e) => {
+                let active = self.model_state().active;
+                let message = format!("{name} not applied, {active} keeps running: {e}");
+                self.sink.notice(Level::Error, &message);
+                lock(&self.control).models.error = Some(format!("{name}: {e}"));
+                return;
+            }
+        };
+        let stages = self.stages.read().unwrap_or_else(|e| e.into_inner());
+        let mut control = lock(&self.control);
+        if control.generation != generation {
+            return; // A later change is being applied.
+        }
+        if let Some(stages) = stages.as_ref() {
+            stages.set_pipeline(pipeline);
+        }
+        self.models.keep_only(config);
+        control.models = ModelState {
+            active: describe(config, &self.models),
+            error: None,
+        };
+        let message = format!(
+            "{name} changed; {} from the next frame (ready after {} ms)",
+            control.models.active,
+            started.elapsed().as_millis()
+        );
+        self.sink.notice(Level::Info, &message);
+    }
+
+    /// Which models run now, and the error of the last change if it failed.
+    pub fn model_state(&self) -> ModelState {
+        lock(&self.control).models.clone()
+    }
+
+    /// The health figures since the last report, with the stage queues' depths now.
+    pub fn health_report(&self) -> HealthReport {
+        let depths = {
+            let stages = self.stages.read().unwrap_or_else(|e| e.into_inner());
+            stages.as_ref().map(Stages::depths).unwrap_or_default()
+        };
+        lock(&self.health).report(depths, Instant::now())
+    }
+
+    /// An end of stream of `frames` frames: once every frame received is accounted for,
+    /// and every frame sent has arrived (or none came for `end_of_stream_timeout`), the
+    /// sink gets the stream's account, after the results of its frames.
+    pub fn end_of_stream(self: &Arc<Self>, meta: M, frames: u64) {
+        if std::mem::replace(&mut lock(&self.control).ending, true) {
+            let message = "end of stream while the previous one is being summarised: ignored";
+            self.sink.notice(Level::Warn, message);
+            return;
+        }
+        let message = format!("end of stream: {frames} frames sent; waiting for those in flight");
+        self.sink.notice(Level::Info, &message);
+        let runtime = Arc::clone(self);
+        thread::spawn(move || {
+            let report = runtime.wait_for_stream(frames, Instant::now());
+            runtime.sink.stream_ended(meta, &report);
+            lock(&runtime.control).ending = false;
+        });
+    }
+
+    fn wait_for_stream(&self, frames: u64, arrived: Instant) -> StreamReport {
+        loop {
+            let timeout = lock(&self.control).end_of_stream_timeout;
+            {
+                let mut health = lock(&self.health);
+                let last = health
+                    .last_received_at()
+                    .map_or(arrived, |t| t.max(arrived));
+                let arrived_all = health.stream_received() >= frames;
+                if health.in_flight() == 0 && (arrived_all || last.elapsed() >= timeout) {
+                    return health.end_stream(frames, Instant::now());
+                }
+            }
+            thread::sleep(END_OF_STREAM_POLL);
+        }
+    }
+
+    /// Lets the frames in flight through (the sink gets their results), then returns
+    /// what became of every frame received: `frames received R, results published P,
+    /// failed F (cause: n, ...), dropped D`.
+    pub fn finish(&self) -> String {
+        let stages = self
+            .stages
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(stages) = stages {
+            stages.finish();
+        }
+        let health = lock(&self.health);
+        let causes: Vec<String> = health
+            .failures
+            .totals()
+            .map(|(cause, n)| format!("{cause}: {n}"))
+            .collect();
+        format!(
+            "frames received {}, results published {}, failed {}{}, dropped {}",
+            health.received,
+            health.published,
+            health.failures.total(),
+            if causes.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", causes.join(", "))
+            },
+            health.dropped,
+        )
+    }
+}
+
+/// The output stage: hands an outcome to the sink and counts it.
+fn deliver<M: 'static>(health: &Mutex<Health>, sink: &dyn Sink<M>, outcome: Outcome<M>) {
+    match outcome {
+        Outcome::Done {
+            meta,
+            sequence,
+            received_at,
+            image,
+            result,
+        } => {
+            let latency = received_at.elapsed();
+            match sink.result(meta, sequence, image, &result, latency) {
+                Ok(()) => lock(health).published(latency),
+                Err(e) => {
+                    // Counted, so that an end of stream does not wait for it.
+                    lock(health).failed("not published", Instant::now());
+                    sink.notice(Level::Error, &format!("publishing results: {e}"));
+                }
+            }
+        }
+        Outcome::Failed {
+            meta,
+            sequence,
+            error,
+        } => {
+            let verdict = lock(health).failed(error.cause(), Instant::now());
+            if let Verdict::Report { suppressed } = verdict {
+                sink.failed(&meta, sequence, &error, suppressed);
+            }
+        }
+    }
+}
+
+/// The detector and classifier `config` runs, for logs and diagnostics.
+pub fn describe(config: &PipelineConfig, models: &ModelCache) -> String {
+    let file = |path: &str| {
+        Path::new(path)
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let detector = match config.detector {
+        DetectorKind::Blobs => "blobs".to_string(),
+        DetectorKind::Cascade => format!("cascade {}", file(&config.cascade.model)),
+        DetectorKind::Onnx => format!("onnx {}", file(&config.onnx.model)),
+    };
+    let classifier = match config.classifier {
+        ClassifierKind::None => "none".to_string(),
+        ClassifierKind::Color => "color".to_string(),
+        ClassifierKind::Cascade => format!("cascade {}", file(&config.classifier_model.model)),
+        ClassifierKind::Onnx => format!("onnx {}", file(&config.classifier_model.model)),
+    };
+    let engine = models
+        .onnx_engine(config)
+        .map(|engine| format!(", ONNX on {engine}"))
+        .unwrap_or_default();
+    format!("detector {detector}, classifier {classifier}{engine}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::RawImage;
+    use crate::schema::Value;
+    use std::sync::mpsc::{channel, Receiver, Sender};
+
+    /// What reaches the test's sink, in order.
+    #[derive(Debug)]
+    enum Event {
+        Result(u32, u64, usize),
+        Failed(u32, &'static str),
+        Ended(u32, StreamReport),
+        Notice(Level, String),
+    }
+
+    struct Collect(Mutex<Sender<Event>>);
+
+    impl Sink<u32> for Collect {
+        fn result(
+            &self,
+            meta: u32,
+            seq: u64,
+            _: RgbImage,
+            r: &FrameResult,
+            _: Duration,
+        ) -> std::result::Result<(), String> {
+            let _ = lock(&self.0).send(Event::Result(meta, seq, r.detections.len()));
+            Ok(())
+        }
+        fn failed(&self, meta: &u32, _: u64, error: &Error, _: u64) {
+            let _ = lock(&self.0).send(Event::Failed(*meta, error.cause()));
+        }
+        fn stream_ended(&self, meta: u32, report: &StreamReport) {
+            let _ = lock(&self.0).send(Event::Ended(meta, report.clone()));
+        }
+        fn notice(&self, level: Level, message: &str) {
+            let _ = lock(&self.0).send(Event::Notice(level, message.into()));
+        }
+    }
+
+    /// A 64x48 rgb8 frame with a red square, or a frame whose data is too short.
+    fn frame(valid: bool) -> Input {
+        let mut data = vec![90u8; 64 * 48 * 3];
+        for y in 10..30 {
+            for x in 10..30 {
+                data[(y * 64 + x) * 3..][..3].copy_from_slice(&[220, 20, 20]);
+            }
+        }
+        if !valid {
+            data.truncate(100);
+        }
+        Input::Raw(RawImage {
+            width: 64,
+            height: 48,
+            step: 64 * 3,
+            encoding: "rgb8".into(),
+            is_bigendian: false,
+            data: data.into(),
+        })
+    }
+
+    fn start() -> (Arc<Runtime<u32>>, Receiver<Event>, PipelineConfig) {
+        let (tx, rx) = channel();
+        let mut config = PipelineConfig::defaults();
+        config.overflow = crate::stages::Overflow::All;
+        config.blobs.min_area = 50;
+        config.end_of_stream_timeout = Duration::from_millis(200);
+        let runtime = Runtime::start(&config, Arc::new(Collect(Mutex::new(tx)))).unwrap();
+        (runtime, rx, config)
+    }
+
+    fn next(rx: &Receiver<Event>) -> Event {
+        rx.recv_timeout(Duration::from_secs(10)).expect("an event")
+    }
+
+    #[test]
+    fn every_frame_is_accounted_for_and_the_stream_summarised_after_its_results() {
+        let (runtime, rx, _) = start();
+        for i in 0..6 {
+            runtime.receive(i, frame(i != 3), Instant::now());
+        }
+        runtime.end_of_stream(100, 7);
+        let mut events = Vec::new();
+        loop {
+            match next(&rx) {
+                Event::Ended(meta, report) => {
+                    assert_eq!(meta, 100);
+                    assert_eq!((report.sent, report.received), (7, 6));
+                    assert_eq!((report.processed, report.failed, report.lost), (5, 1, 1));
+                    assert!(!report.complete());
+                    break;
+                }
+                Event::Notice(..) => {}
+                event => events.push(event),
+            }
+        }
+        let order: Vec<u32> = events
+            .iter()
+            .map(|e| match e {
+                Event::Result(meta, _, found) => {
+                    assert_eq!(*found, 1, "the square");
+                    *meta
+                }
+                Event::Failed(meta, cause) => {
+                    assert_eq!(*cause, "data_length");
+                    *meta
+                }
+                _ => unreachable!(),
+            })
+            .collect();
+        assert_eq!(order, [0, 1, 2, 3, 4, 5]);
+        assert!(runtime
+            .finish()
+            .starts_with("frames received 6, results published 5, failed 1"));
+    }
+
+    #[test]
+    fn a_model_that_fails_to_load_leaves_the_running_pipeline_and_says_why() {
+        let (runtime, rx, mut config) = start();
+        config
+            .apply("cascade.model", &Value::Text("/no/such.xml".into()))
+            .unwrap()
+            .unwrap();
+        config
+            .apply("detector", &Value::Text("cascade".into()))
+            .unwrap()
+            .unwrap();
+        runtime.reconfigure(&config, "detector");
+        loop {
+            match next(&rx) {
+                Event::Notice(Level::Error, message) => {
+                    assert!(
+                        message.starts_with("detector not applied, detector blobs"),
+                        "{message}"
+                    );
+                    assert!(message.contains("/no/such.xml"), "{message}");
+                    break;
+                }
+                Event::Notice(..) => {}
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(runtime
+            .model_state()
+            .error
+            .unwrap()
+            .contains("/no/such.xml"));
+        runtime.receive(1, frame(true), Instant::now());
+        assert!(matches!(next(&rx), Event::Result(1, 0, 1)));
+        // A knob of the running detector applies at once, from the next frame.
+        config
+            .apply("detector", &Value::Text("blobs".into()))
+            .unwrap()
+            .unwrap();
+        config
+            .apply("blobs.min_area", &Value::Int(1000))
+            .unwrap()
+            .unwrap();
+        runtime.reconfigure(&config, "blobs.min_area");
+        assert!(
+            matches!(next(&rx), Event::Notice(Level::Info, m) if m.starts_with("blobs.min_area changed"))
+        );
+        runtime.receive(2, frame(true), Instant::now());
+        assert!(matches!(next(&rx), Event::Result(2, 1, 0)));
+        assert_eq!(runtime.model_state().error, None);
+    }
+}
