@@ -4,6 +4,7 @@
 #   make demo               set everything up and run the pipeline on real photos
 #   make test               set everything up and run every test
 #   make test-core          the ROS-free core's tests alone, no ROS needed
+#   make python-core        the core as a Python module: import rust_vision_core
 #   make ROS_DISTRO=kilted test
 
 ROS_DISTRO ?= jazzy
@@ -25,7 +26,7 @@ INTERFACE_PACKAGES := builtin_interfaces unique_identifier_msgs rosgraph_msgs ac
 	sensor_msgs visualization_msgs diagnostic_msgs
 TEST_INTERFACES := test/interfaces/rust_vision_test_msgs
 
-.PHONY: all ros-env interfaces package build demo test-core test lint bench-node clean
+.PHONY: all ros-env interfaces package build python-core demo test-core test lint bench-node clean
 
 all: build
 
@@ -82,8 +83,21 @@ test-core:
 	env -i PATH="$$PATH" HOME="$$HOME" CARGO_TARGET_DIR=$(CURDIR)/target/core \
 	  cargo test -p rust_vision_core
 
-test: test-core build
-	$(RUN) cargo test --workspace --exclude rust_vision_core
+# The core as a Python module (crates/rust_vision_py: PyO3, built by maturin), installed
+# into the overlay's site-packages, which the project environment puts on PYTHONPATH:
+# `import rust_vision_core`. maturin goes to a folder of its own, so that nothing is
+# installed into a system Python.
+python-core: package
+	$(RUN) python3 -m pip install --quiet --disable-pip-version-check --upgrade \
+	  --target $(STATE)/maturin 'maturin>=1.8,<2'
+	$(RUN) PYTHONPATH=$(STATE)/maturin $(STATE)/maturin/bin/maturin build --quiet --release \
+	  -m crates/rust_vision_py/Cargo.toml -o $(BUILD)/wheels
+	$(RUN) python3 -m pip install --quiet --disable-pip-version-check --no-deps --upgrade \
+	  --target $$(python3 -c 'import sys; print("$(OVERLAY)/lib/python%d.%d/site-packages" % sys.version_info[:2])') \
+	  $$(ls -t $(BUILD)/wheels/rust_vision_core-*.whl | head -1)
+
+test: test-core build python-core
+	$(RUN) cargo test --workspace --exclude rust_vision_core --exclude rust_vision_py
 	$(RUN) python3 -m pytest -ra test
 
 # vision_node against the rclpy + OpenCV/onnxruntime node a user would write instead
