@@ -14,7 +14,7 @@ import skimage.data
 import yaml
 
 from conftest import installed, ros_only_env
-from scenes import iou, make_scene
+from scenes import ENCODINGS, iou, make_scene
 
 
 def test_the_settings_are_vision_nodes_core_parameters():
@@ -29,6 +29,11 @@ def test_the_settings_are_vision_nodes_core_parameters():
     assert (threshold['type'], threshold['min'], threshold['max'], threshold['runtime']) \
         == ('integer', 0, 255, True)
     assert rv.Pipeline().settings == ours
+
+
+def test_every_encoding_image_publisher_writes_is_one_the_core_decodes():
+    assert set(ENCODINGS) <= set(rv.ENCODINGS)
+    assert {'uyvy', 'yuyv', '8UC3'} <= set(rv.ENCODINGS)  # aliases
 
 
 @pytest.mark.parametrize('encoding', ['rgb8', 'bgr8'])

@@ -29,7 +29,7 @@ impl Error {
         match self {
             Error::Input(e) => e.cause(),
             Error::Config(_) => "configuration",
-            Error::Unsupported(UnsupportedError::Encoding(_)) => "unsupported_encoding",
+            Error::Unsupported(UnsupportedError::Encoding { .. }) => "unsupported_encoding",
             Error::Unsupported(UnsupportedError::CompressedFormat(_)) => "unsupported_format",
             Error::Internal(_) => "internal",
         }
@@ -125,8 +125,9 @@ impl ConfigError {
 /// Input this build cannot handle.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum UnsupportedError {
-    #[error("encoding {0:?} (supported: {supported})", supported = crate::decode::Encoding::SUPPORTED)]
-    Encoding(String),
+    /// An encoding name the core does not decode, and the names it does.
+    #[error("encoding {name:?} (supported: {supported})")]
+    Encoding { name: String, supported: String },
     #[error("compressed format {0:?} (supported: jpeg, png)")]
     CompressedFormat(String),
 }

@@ -3,6 +3,7 @@
 //!
 //! - [`frame`]: raw images as they arrive (any encoding) and the [`Limits`] on them;
 //! - [`decode`]: raw image -> RGB image, every bad input rejected before allocating;
+//! - [`results`]: boxes, detections and classifications, shared by the stages;
 //! - [`detect`]: the [`Detector`] extension point and its implementations
 //!   ([`detect::blobs`], [`detect::cascade`], [`detect::onnx`]);
 //! - [`classify`]: the [`Classifier`] extension point, the second stage run on each box
@@ -36,6 +37,7 @@ pub mod models;
 pub mod onnx_model;
 pub mod pipeline;
 pub mod report;
+pub mod results;
 pub mod runtime;
 pub mod schema;
 pub mod stages;

@@ -154,62 +154,16 @@ impl<M: Send + 'static> Stages<M> {
                 Arc::clone(&input),
                 classify_tx.clone(),
             );
-            threads.push(spawn("detect", move || {
-                while let Some((ticket, job)) = take(&input) {
-                    if tx
-                        .send(decode_and_detect(&current(&p), ticket, job))
-                        .is_err()
-                    {
-                        break;
-                    }
-                }
-            }));
+            threads.push(spawn("detect", move || detect_stage(&p, &input, &tx)));
         }
         drop(classify_tx);
-
         let (p, rx) = (Arc::clone(&pipeline), classify_rx.clone());
         threads.push(spawn("classify", move || {
-            // Detector threads finish out of order: hold frames until their turn.
-            let mut waiting = std::collections::BTreeMap::new();
-            let mut next = 0u64;
-            for work in rx {
-                waiting.insert(work.ticket, work);
-                while let Some(mut work) = waiting.remove(&next) {
-                    next += 1;
-                    work.state = work.state.and_then(|mut f| {
-                        f.timings.classify = current(&p).classify(&f.image, &mut f.detections)?;
-                        Ok(f)
-                    });
-                    if output_tx.send(work).is_err() {
-                        return;
-                    }
-                }
-            }
+            classify_stage(&p, rx, &output_tx)
         }));
-
         let rx = output_rx.clone();
         threads.push(spawn("sink", move || {
-            for work in rx {
-                sink(match work.state {
-                    Ok(f) => Outcome::Done {
-                        meta: work.meta,
-                        sequence: work.sequence,
-                        received_at: work.received_at,
-                        result: FrameResult {
-                            width: f.image.width(),
-                            height: f.image.height(),
-                            detections: f.detections,
-                            timings: f.timings,
-                        },
-                        image: f.image,
-                    },
-                    Err(error) => Outcome::Failed {
-                        meta: work.meta,
-                        sequence: work.sequence,
-                        error,
-                    },
-                });
-            }
+            rx.into_iter().for_each(|w| sink(outcome(w)))
         }));
 
         Stages {
@@ -292,6 +246,69 @@ fn current(pipeline: &RwLock<Arc<Pipeline>>) -> Arc<Pipeline> {
 
 /// The next frame of the input queue and its number; `None` once the queue is closed
 /// and empty.
+/// A worker: takes frames from the input queue, decodes and detects each.
+fn detect_stage<M>(
+    pipeline: &RwLock<Arc<Pipeline>>,
+    input: &Mutex<(u64, Receiver<Job<M>>)>,
+    tx: &Sender<Work<M>>,
+) {
+    while let Some((ticket, job)) = take(input) {
+        if tx
+            .send(decode_and_detect(&current(pipeline), ticket, job))
+            .is_err()
+        {
+            break;
+        }
+    }
+}
+
+/// Classifies the frames in the order they were taken: the workers finish out of order,
+/// so frames wait until their turn.
+fn classify_stage<M>(
+    pipeline: &RwLock<Arc<Pipeline>>,
+    rx: Receiver<Work<M>>,
+    tx: &Sender<Work<M>>,
+) {
+    let mut waiting = std::collections::BTreeMap::new();
+    let mut next = 0u64;
+    for work in rx {
+        waiting.insert(work.ticket, work);
+        while let Some(mut work) = waiting.remove(&next) {
+            next += 1;
+            work.state = work.state.and_then(|mut f| {
+                f.timings.classify = current(pipeline).classify(&f.image, &mut f.detections)?;
+                Ok(f)
+            });
+            if tx.send(work).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// What the sink gets for a frame that went through every stage.
+fn outcome<M>(work: Work<M>) -> Outcome<M> {
+    match work.state {
+        Ok(f) => Outcome::Done {
+            meta: work.meta,
+            sequence: work.sequence,
+            received_at: work.received_at,
+            result: FrameResult {
+                width: f.image.width(),
+                height: f.image.height(),
+                detections: f.detections,
+                timings: f.timings,
+            },
+            image: f.image,
+        },
+        Err(error) => Outcome::Failed {
+            meta: work.meta,
+            sequence: work.sequence,
+            error,
+        },
+    }
+}
+
 fn take<M>(input: &Mutex<(u64, Receiver<Job<M>>)>) -> Option<(u64, Job<M>)> {
     let mut input = input.lock().unwrap_or_else(|e| e.into_inner());
     let job = input.1.recv().ok()?;

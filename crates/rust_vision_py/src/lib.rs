@@ -19,6 +19,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use vision::config::{PipelineConfig, PARAMETERS};
+use vision::decode::Encoding;
 use vision::frame::{CompressedImage, Input, RawImage};
 use vision::models::ModelCache;
 use vision::pipeline::FrameResult;
@@ -252,5 +253,7 @@ fn detections(py: Python<'_>, result: &FrameResult) -> PyResult<Py<PyList>> {
 fn python_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Pipeline>()?;
     m.add("PARAMETERS", parameters(m.py())?)?;
+    let encodings: Vec<&str> = Encoding::NAMES.iter().map(|(name, _)| *name).collect();
+    m.add("ENCODINGS", encodings)?;
     Ok(())
 }

@@ -7,17 +7,9 @@ pub mod onnx;
 
 use image::RgbImage;
 
-use crate::detect::BoundingBox;
 use crate::error::Result;
-
-/// What a classifier says about one box.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Classification {
-    /// Human-readable class name.
-    pub label: String,
-    /// Confidence, 0..1.
-    pub score: f32,
-}
+use crate::results::BoundingBox;
+pub use crate::results::Classification;
 
 /// A second-stage classifier: looks at the part of the image inside one detection.
 pub trait Classifier: Send + Sync {
