@@ -66,16 +66,22 @@ fn run() -> Result<()> {
         }
     };
 
+    // The signal thread holds no node: whatever holds a node when main returns is torn
+    // down by the middleware's exit handlers, and a node dropped on another thread after
+    // them makes Fast DDS fail to delete its entities (and once corrupted the heap).
     let commands = executor.commands().clone();
-    let signal_node = node.clone();
-    std::thread::spawn(move || {
+    let logger = node.logger().clone();
+    let signal_handle = signals.handle();
+    let signal_thread = std::thread::spawn(move || {
         if let Some(signal) = signals.forever().next() {
-            log_info!(signal_node.logger(), "signal {signal}: shutting down");
+            log_info!(&logger, "signal {signal}: shutting down");
             commands.halt_spinning();
         }
     });
 
     let errors = executor.spin(SpinOptions::default());
+    signal_handle.close();
+    let _ = signal_thread.join();
     vision.finish();
     if let Some(e) = errors.into_iter().next() {
         return Err(e).context("spinning");

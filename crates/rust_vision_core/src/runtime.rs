@@ -8,7 +8,7 @@
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
-use std::thread;
+use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use image::RgbImage;
@@ -80,6 +80,8 @@ struct Control {
     end_of_stream_timeout: Duration,
     /// Whether an end of stream is being waited for.
     ending: bool,
+    /// Set by [`Runtime::finish`]: an end of stream waited for is summarised as it is.
+    closing: bool,
 }
 
 /// A running pipeline. See the module documentation.
@@ -89,6 +91,9 @@ pub struct Runtime<M> {
     models: ModelCache,
     control: Mutex<Control>,
     sink: Arc<dyn Sink<M>>,
+    /// Model loads and end-of-stream waits under way, joined by [`Runtime::finish`]: a
+    /// front end's resources (a node) must not outlive it on another thread.
+    background: Mutex<Vec<JoinHandle<()>>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -123,8 +128,10 @@ impl<M: Send + 'static> Runtime<M> {
                 },
                 end_of_stream_timeout: config.end_of_stream_timeout,
                 ending: false,
+                closing: false,
             }),
             sink,
+            background: Mutex::default(),
         }))
     }
 
@@ -190,7 +197,14 @@ impl<M: Send + 'static> Runtime<M> {
             ),
         );
         let (runtime, config, name) = (Arc::clone(self), config.clone(), name.to_string());
-        thread::spawn(move || runtime.apply(&config, &name, generation, started));
+        self.in_background(move || runtime.apply(&config, &name, generation, started));
+    }
+
+    /// Runs `work` on a thread of its own, joined by [`Self::finish`].
+    fn in_background(&self, work: impl FnOnce() + Send + 'static) {
+        let mut background = lock(&self.background);
+        background.retain(|t| !t.is_finished());
+        background.push(thread::spawn(work));
     }
 
     /// The pipeline of `config` replaces the running one, unless a later change came
@@ -254,7 +268,7 @@ impl<M: Send + 'static> Runtime<M> {
         let message = format!("end of stream: {frames} frames sent; waiting for those in flight");
         self.sink.notice(Level::Info, &message);
         let runtime = Arc::clone(self);
-        thread::spawn(move || {
+        self.in_background(move || {
             let report = runtime.wait_for_stream(frames, Instant::now());
             runtime.sink.stream_ended(meta, &report);
             lock(&runtime.control).ending = false;
@@ -263,14 +277,18 @@ impl<M: Send + 'static> Runtime<M> {
 
     fn wait_for_stream(&self, frames: u64, arrived: Instant) -> StreamReport {
         loop {
-            let timeout = lock(&self.control).end_of_stream_timeout;
+            let (timeout, closing) = {
+                let control = lock(&self.control);
+                (control.end_of_stream_timeout, control.closing)
+            };
             {
                 let mut health = lock(&self.health);
                 let last = health
                     .last_received_at()
                     .map_or(arrived, |t| t.max(arrived));
                 let arrived_all = health.stream_received() >= frames;
-                if health.in_flight() == 0 && (arrived_all || last.elapsed() >= timeout) {
+                let waited = arrived_all || closing || last.elapsed() >= timeout;
+                if health.in_flight() == 0 && waited {
                     return health.end_stream(frames, Instant::now());
                 }
             }
@@ -278,10 +296,12 @@ impl<M: Send + 'static> Runtime<M> {
         }
     }
 
-    /// Lets the frames in flight through (the sink gets their results), then returns
-    /// what became of every frame received: `frames received R, results published P,
-    /// failed F (cause: n, ...), dropped D`.
+    /// Lets the frames in flight through (the sink gets their results), summarises an
+    /// end of stream being waited for as it stands, waits for model loads under way,
+    /// then returns what became of every frame received: `frames received R, results
+    /// published P, failed F (cause: n, ...), dropped D`.
     pub fn finish(&self) -> String {
+        lock(&self.control).closing = true;
         let stages = self
             .stages
             .write()
@@ -289,6 +309,10 @@ impl<M: Send + 'static> Runtime<M> {
             .take();
         if let Some(stages) = stages {
             stages.finish();
+        }
+        let background = std::mem::take(&mut *lock(&self.background));
+        for thread in background {
+            let _ = thread.join();
         }
         let health = lock(&self.health);
         let causes: Vec<String> = health
