@@ -67,6 +67,9 @@ def test_bad_settings_are_refused_with_the_value_and_what_is_allowed():
         rv.Pipeline({'blobs.threshold': 300})
     with pytest.raises(ValueError, match=r'"hue" is not one of chroma, bright, dark'):
         rv.Pipeline({'blobs.mode': 'hue'})
+    with pytest.raises(ValueError, match=r'parameter `onnx.confidence`: 2.0 is outside 0.0..1.0'):
+        rv.Pipeline({'onnx.confidence': 2})  # an int where a float is expected is one
+    assert rv.Pipeline({'onnx.confidence': 1}).settings['onnx.confidence'] == 1.0
     with pytest.raises(ValueError, match=r'no such setting'):
         rv.Pipeline({'blobs.bogus': 1})
     with pytest.raises(ValueError, match=r'detector cascade needs cascade.model'):

@@ -29,12 +29,17 @@ fn value_error(e: impl std::fmt::Display) -> PyErr {
     PyValueError::new_err(e.to_string())
 }
 
-/// A Python value as a schema value: int, float or str.
-fn to_value(value: &Bound<'_, PyAny>) -> PyResult<Value> {
+/// A Python value as a value of setting `name`: int, float or str; an int where a float
+/// is expected is taken as one, as Python would.
+fn to_value(name: &str, value: &Bound<'_, PyAny>) -> PyResult<Value> {
     if value.is_instance_of::<pyo3::types::PyBool>() {
         return Err(value_error("a bool is not a setting value"));
     }
     if let Ok(v) = value.extract::<i64>() {
+        let row = PARAMETERS.iter().find(|row| row.doc.name == name);
+        if let Some(Kind::Double { .. }) = row.map(|row| row.doc.kind) {
+            return Ok(Value::Double(v as f64));
+        }
         return Ok(Value::Int(v));
     }
     if let Ok(v) = value.extract::<f64>() {
@@ -123,7 +128,7 @@ impl Pipeline {
         if let Some(settings) = settings {
             for (name, value) in settings.iter() {
                 let name: String = name.extract()?;
-                let value = to_value(&value)?;
+                let value = to_value(&name, &value)?;
                 apply(&mut config, &mut values, &name, &value)?;
                 last = name;
             }
@@ -143,7 +148,7 @@ impl Pipeline {
     /// pipeline is unchanged.
     fn set(&mut self, name: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
         let (mut config, mut values) = (self.config.clone(), self.values.clone());
-        apply(&mut config, &mut values, name, &to_value(value)?)?;
+        apply(&mut config, &mut values, name, &to_value(name, value)?)?;
         config.validate(name).map_err(value_error)?;
         let previous = std::mem::replace(&mut self.config, config);
         if let Err(e) = self.rebuild() {
