@@ -61,6 +61,43 @@ pub struct VisionNode {
 }
 
 impl Outputs {
+    /// The publishers, with the history depths of `config`.
+    fn advertise(node: &Node, config: &NodeConfig) -> Result<Self, rclrs::RclrsError> {
+        // Reliable, keep last: a subscriber that falls further behind loses the oldest,
+        // and its end-of-stream report says so. Transient local: DDS matches the two ends
+        // of a connection separately, and a subscriber this writer has not matched yet
+        // (though its reader matched us) still gets the results published meanwhile.
+        let detections: Publisher<DetectionArray> = node.create_publisher(
+            DETECTIONS_TOPIC
+                .keep_last(config.results_depth)
+                .reliable()
+                .transient_local(),
+        )?;
+        // Latched: a consumer that subscribes after the stream ended still gets it.
+        let summary_topic = format!("{}/{SUMMARY_SUFFIX}", detections.topic_name());
+        let summary = node.create_publisher(
+            summary_topic
+                .as_str()
+                .keep_last(1)
+                .reliable()
+                .transient_local(),
+        )?;
+        let annotated: Publisher<Image> = node.create_publisher(
+            ANNOTATED_TOPIC
+                .keep_last(config.annotated_depth)
+                .reliable()
+                .transient_local(),
+        )?;
+        Ok(Outputs {
+            node: Arc::clone(node),
+            detections,
+            annotated_topic: annotated.topic_name(),
+            annotated,
+            summary,
+            frame_id: Mutex::new(String::new()),
+        })
+    }
+
     /// Whether anyone subscribes to the annotated images: a reader this writer has matched,
     /// or one the ROS graph knows of (which may come first).
     fn annotated_wanted(&self) -> bool {
@@ -131,45 +168,6 @@ impl Sink<Header> for Outputs {
             Level::Warn => log_warn!(logger, "{message}"),
             Level::Error => log_error!(logger, "{message}"),
         }
-    }
-}
-
-impl Outputs {
-    /// The publishers, with the history depths of `config`.
-    fn advertise(node: &Node, config: &NodeConfig) -> Result<Self, rclrs::RclrsError> {
-        // Reliable, keep last: a subscriber that falls further behind loses the oldest,
-        // and its end-of-stream report says so. Transient local: DDS matches the two ends
-        // of a connection separately, and a subscriber this writer has not matched yet
-        // (though its reader matched us) still gets the results published meanwhile.
-        let detections: Publisher<DetectionArray> = node.create_publisher(
-            DETECTIONS_TOPIC
-                .keep_last(config.results_depth)
-                .reliable()
-                .transient_local(),
-        )?;
-        // Latched: a consumer that subscribes after the stream ended still gets it.
-        let summary_topic = format!("{}/{SUMMARY_SUFFIX}", detections.topic_name());
-        let summary = node.create_publisher(
-            summary_topic
-                .as_str()
-                .keep_last(1)
-                .reliable()
-                .transient_local(),
-        )?;
-        let annotated: Publisher<Image> = node.create_publisher(
-            ANNOTATED_TOPIC
-                .keep_last(config.annotated_depth)
-                .reliable()
-                .transient_local(),
-        )?;
-        Ok(Outputs {
-            node: Arc::clone(node),
-            detections,
-            annotated_topic: annotated.topic_name(),
-            annotated,
-            summary,
-            frame_id: Mutex::new(String::new()),
-        })
     }
 }
 
