@@ -157,6 +157,19 @@ fn article(noun: &str) -> String {
     }
 }
 
+impl<C> Param<C> {
+    /// Checks `value` against this row and applies it to `config`.
+    pub fn set(&self, config: &mut C, value: &Value) -> Result<(), ConfigError> {
+        self.doc.kind.check(self.doc.name, value)?;
+        (self.apply)(config, value)
+    }
+}
+
+/// The row of `rows` named `name`.
+pub fn row<'a, C>(rows: &'a [Param<C>], name: &str) -> Option<&'a Param<C>> {
+    rows.iter().find(|row| row.doc.name == name)
+}
+
 /// Checks `value` against the row of `rows` named `name` and applies it to `config`;
 /// None when no row has that name.
 pub fn set<C>(
@@ -165,25 +178,13 @@ pub fn set<C>(
     name: &str,
     value: &Value,
 ) -> Option<Result<(), ConfigError>> {
-    let row = rows.iter().find(|row| row.doc.name == name)?;
-    Some(
-        row.doc
-            .kind
-            .check(name, value)
-            .and_then(|()| (row.apply)(config, value)),
-    )
+    row(rows, name).map(|row| row.set(config, value))
 }
 
 /// `config` with every row of `rows` at its default.
 pub fn defaults<C>(rows: &[Param<C>], mut config: C) -> Result<C, ConfigError> {
     for row in rows {
-        set(
-            rows,
-            &mut config,
-            row.doc.name,
-            &row.doc.kind.default_value(),
-        )
-        .transpose()?;
+        row.set(&mut config, &row.doc.kind.default_value())?;
     }
     Ok(config)
 }

@@ -23,7 +23,7 @@ use vision::decode::Encoding;
 use vision::frame::{CompressedImage, Input, RawImage};
 use vision::models::ModelCache;
 use vision::pipeline::FrameResult;
-use vision::schema::{Kind, Value};
+use vision::schema::{self, Kind, Value};
 
 fn value_error(e: impl std::fmt::Display) -> PyErr {
     PyValueError::new_err(e.to_string())
@@ -36,8 +36,7 @@ fn to_value(name: &str, value: &Bound<'_, PyAny>) -> PyResult<Value> {
         return Err(value_error("a bool is not a setting value"));
     }
     if let Ok(v) = value.extract::<i64>() {
-        let row = PARAMETERS.iter().find(|row| row.doc.name == name);
-        if let Some(Kind::Double { .. }) = row.map(|row| row.doc.kind) {
+        if let Some(Kind::Double { .. }) = schema::row(PARAMETERS, name).map(|row| row.doc.kind) {
             return Ok(Value::Double(v as f64));
         }
         return Ok(Value::Int(v));
