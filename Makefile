@@ -4,7 +4,7 @@
 #   make demo               set everything up and run the pipeline on real photos
 #   make test               set everything up and run every test
 #   make test-core          the ROS-free core's tests alone, no ROS needed
-#   make python-core        the core as a Python module: import rust_vision_core
+#   make python-core        the core's Python module as a wheel (maturin), into the venv
 #   make ROS_DISTRO=kilted test
 
 ROS_DISTRO ?= jazzy
@@ -83,18 +83,19 @@ test-core:
 	env -i PATH="$$PATH" HOME="$$HOME" CARGO_TARGET_DIR=$(CURDIR)/target/core \
 	  cargo test -p rust_vision_core
 
-# The core as a Python module (crates/rust_vision_py: PyO3, built by maturin), installed
-# into the overlay's site-packages, which the project environment puts on PYTHONPATH:
-# `import rust_vision_core`. maturin goes to a folder of its own, so that nothing is
-# installed into a system Python.
+# The core as a Python module (crates/rust_vision_py: PyO3). `make package` (the CMake
+# build) installs it beside the package's Python modules; this builds its wheel with
+# maturin into build/<distro>/wheels and installs it into the project venv where there
+# is one (the PyPI wheels), never into a system Python. maturin goes to a folder of its
+# own; it reuses the CMake build's compiled crates (same target directory and profile).
 python-core: package
 	$(RUN) python3 -m pip install --quiet --disable-pip-version-check --upgrade \
 	  --target $(STATE)/maturin 'maturin>=1.8,<2'
 	$(RUN) PYTHONPATH=$(STATE)/maturin $(STATE)/maturin/bin/maturin build --quiet --release \
 	  -m crates/rust_vision_py/Cargo.toml -o $(BUILD)/wheels
-	$(RUN) python3 -m pip install --quiet --disable-pip-version-check --no-deps --upgrade \
-	  --target $$(python3 -c 'import sys; print("$(OVERLAY)/lib/python%d.%d/site-packages" % sys.version_info[:2])') \
-	  $$(ls -t $(BUILD)/wheels/rust_vision_core-*.whl | head -1)
+	if [ -x $(STATE)/venv/bin/python3 ]; then \
+	  $(STATE)/venv/bin/python3 -m pip install --quiet --disable-pip-version-check \
+	    --no-deps --force-reinstall $$(ls -t $(BUILD)/wheels/rust_vision_core-*.whl | head -1); fi
 
 test: test-core build python-core
 	$(RUN) cargo test --workspace --exclude rust_vision_core --exclude rust_vision_py

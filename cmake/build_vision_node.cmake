@@ -1,5 +1,6 @@
 # Install-time step of CMakeLists.txt: generate the rclrs interface crates, build
-# vision_node with cargo and install it into lib/rust_vision.
+# vision_node and the core's Python module with cargo, install vision_node into
+# lib/rust_vision and the module into the Python install directory.
 #
 # Runs inside `cmake --install` (colcon's install step), with the variables
 # RUST_VISION_* set by CMakeLists.txt.
@@ -28,16 +29,18 @@ endif()
 if(NOT "${RUST_VISION_CRATE_PREFIX}" STREQUAL "${_prefix}")
   set(_ament "${RUST_VISION_CRATE_PREFIX}:${_ament}")
 endif()
-message(STATUS "rust_vision: cargo build --profile ${RUST_VISION_CARGO_PROFILE} --bin vision_node")
+# One cargo run builds both: they share the core's compiled crates.
+message(STATUS "rust_vision: cargo build --profile ${RUST_VISION_CARGO_PROFILE}: vision_node and the Python module")
 execute_process(
   COMMAND ${CMAKE_COMMAND} -E env
     "AMENT_PREFIX_PATH=${_ament}"
     "CARGO_TARGET_DIR=${RUST_VISION_CARGO_TARGET_DIR}"
     "${RUST_VISION_CARGO}" build --manifest-path "${RUST_VISION_SOURCE_DIR}/Cargo.toml"
       --profile "${RUST_VISION_CARGO_PROFILE}" --package rust_vision --bin vision_node
+      --package rust_vision_py --lib
   RESULT_VARIABLE _result)
 if(NOT _result EQUAL 0)
-  message(FATAL_ERROR "rust_vision: cargo build of vision_node failed (${_result})")
+  message(FATAL_ERROR "rust_vision: cargo build failed (${_result})")
 endif()
 
 if(RUST_VISION_CARGO_PROFILE STREQUAL "dev")
@@ -49,3 +52,9 @@ file(INSTALL "${RUST_VISION_CARGO_TARGET_DIR}/${_dir}/vision_node"
   DESTINATION "${CMAKE_INSTALL_PREFIX}/lib/rust_vision"
   FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE
     WORLD_READ WORLD_EXECUTE)
+
+# The module is a stable-ABI (abi3) extension, as maturin names it; pyo3's
+# extension-module feature leaves libpython to the interpreter that imports it.
+file(INSTALL "${RUST_VISION_CARGO_TARGET_DIR}/${_dir}/librust_vision_core.so"
+  DESTINATION "${CMAKE_INSTALL_PREFIX}/${RUST_VISION_PYTHON_DIR}"
+  RENAME rust_vision_core.abi3.so)

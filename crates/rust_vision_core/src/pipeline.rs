@@ -7,6 +7,7 @@
 use std::time::{Duration, Instant};
 
 use image::RgbImage;
+use serde::{Deserialize, Serialize};
 
 use crate::classify::Classifier;
 use crate::decode::{decode, decode_compressed};
@@ -25,7 +26,7 @@ pub struct Pipeline {
 }
 
 /// Time spent in each stage of one frame.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct StageTimings {
     pub decode: Duration,
     pub detect: Duration,
@@ -33,7 +34,7 @@ pub struct StageTimings {
 }
 
 /// What the core found in one frame.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FrameResult {
     /// Size of the source image, pixels.
     pub width: u32,

@@ -1,10 +1,12 @@
 //! `results`: what the stages find, shared by detectors, classifiers and front ends: a
 //! box, a detection, a classification. Apart from both stages, so that neither imports
-//! the other for its result types.
+//! the other for its result types. All serialize with serde (JSON lines of results).
+
+use serde::{Deserialize, Serialize};
 
 /// An axis-aligned box in pixels of the original image: origin at the top-left corner of
 /// the top-left pixel, x right, y down; a box over pixel columns 10..=19 has x 10, width 10.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct BoundingBox {
     pub x: f32,
     pub y: f32,
@@ -33,7 +35,7 @@ impl BoundingBox {
 }
 
 /// One object found in an image.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Detection {
     pub bbox: BoundingBox,
     /// Index of the class in the detector's labels.
@@ -49,7 +51,7 @@ pub struct Detection {
 }
 
 /// What a classifier says about one box.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Classification {
     /// Human-readable class name.
     pub label: String,

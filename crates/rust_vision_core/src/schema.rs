@@ -9,6 +9,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::ConfigError;
 
 /// One setting of configurations of type `C`.
@@ -52,8 +54,10 @@ pub enum Kind {
     },
 }
 
-/// A setting's value, of any of the kinds.
-#[derive(Debug, Clone, PartialEq)]
+/// A setting's value, of any of the kinds; in a settings file (serde), a number or a
+/// string as written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
 pub enum Value {
     Int(i64),
     Double(f64),
@@ -126,6 +130,15 @@ impl Kind {
         }
     }
 
+    /// `value` as this type where it is one: an integer where a double is expected is
+    /// that number (as a settings file or Python writes `1` for `1.0`).
+    pub fn coerce(&self, value: &Value) -> Value {
+        match (self, value) {
+            (Kind::Double { .. }, Value::Int(v)) => Value::Double(*v as f64),
+            _ => value.clone(),
+        }
+    }
+
     /// Whether `value` is of this type and in range; the error names setting `name`,
     /// the value and what is allowed.
     pub fn check(&self, name: &str, value: &Value) -> Result<(), ConfigError> {
@@ -158,10 +171,13 @@ fn article(noun: &str) -> String {
 }
 
 impl<C> Param<C> {
-    /// Checks `value` against this row and applies it to `config`.
-    pub fn set(&self, config: &mut C, value: &Value) -> Result<(), ConfigError> {
-        self.doc.kind.check(self.doc.name, value)?;
-        (self.apply)(config, value)
+    /// Checks `value` (coerced to the row's type, see [`Kind::coerce`]) against this row
+    /// and applies it to `config`; returns the value applied.
+    pub fn set(&self, config: &mut C, value: &Value) -> Result<Value, ConfigError> {
+        let value = self.doc.kind.coerce(value);
+        self.doc.kind.check(self.doc.name, &value)?;
+        (self.apply)(config, &value)?;
+        Ok(value)
     }
 }
 
@@ -178,7 +194,7 @@ pub fn set<C>(
     name: &str,
     value: &Value,
 ) -> Option<Result<(), ConfigError>> {
-    row(rows, name).map(|row| row.set(config, value))
+    row(rows, name).map(|row| row.set(config, value).map(drop))
 }
 
 /// `config` with every row of `rows` at its default.

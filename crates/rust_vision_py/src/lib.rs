@@ -1,160 +1,104 @@
-//! `rust_vision_core` for Python: the core's pipeline in-process, configured by the same
-//! schema rows as vision_node's parameters, with the GIL released while it works.
+//! `rust_vision_core` for Python: the core's pipeline in-process (the native-handler
+//! pattern: Python calls it, no Python runs in the hot path, the GIL is released while
+//! Rust works), configured by the same schema rows as vision_node's parameters.
 //!
 //! ```python
 //! import numpy as np, rust_vision_core as rv
-//! pipeline = rv.Pipeline({"detector": "blobs", "blobs.min_area": 50})
-//! for d in pipeline.detect(np.zeros((480, 640, 3), np.uint8)): print(d["label"], d["box"])
+//! pipeline = rv.Pipeline({"detector": "blobs", "blobs.min_area": 50})  # or a YAML file
+//! for d in pipeline.process(np.zeros((480, 640, 3), np.uint8)): print(d["label"], d["box"])
 //! ```
 //!
-//! Settings and errors come from the core: a bad value raises `ValueError` with the
-//! core's message (the value and what is allowed), a frame the core refuses raises
-//! `ValueError` naming the cause.
+//! Errors raise the exceptions of [`errors`] with the core's messages (the setting, the
+//! value and what is allowed; a frame's cause), the ones vision_node logs.
 
+mod errors;
+mod settings;
+
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use pyo3::buffer::PyBuffer;
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use vision::config::{PipelineConfig, PARAMETERS};
+use vision::config::PipelineConfig;
 use vision::decode::Encoding;
 use vision::frame::{CompressedImage, Input, RawImage};
 use vision::models::ModelCache;
 use vision::pipeline::FrameResult;
-use vision::schema::{self, Kind, Value};
 
-fn value_error(e: impl std::fmt::Display) -> PyErr {
-    PyValueError::new_err(e.to_string())
-}
-
-/// A Python value as a value of setting `name`: int, float or str; an int where a float
-/// is expected is taken as one, as Python would.
-fn to_value(name: &str, value: &Bound<'_, PyAny>) -> PyResult<Value> {
-    if value.is_instance_of::<pyo3::types::PyBool>() {
-        return Err(value_error("a bool is not a setting value"));
-    }
-    if let Ok(v) = value.extract::<i64>() {
-        if let Some(Kind::Double { .. }) = schema::row(PARAMETERS, name).map(|row| row.doc.kind) {
-            return Ok(Value::Double(v as f64));
-        }
-        return Ok(Value::Int(v));
-    }
-    if let Ok(v) = value.extract::<f64>() {
-        return Ok(Value::Double(v));
-    }
-    Ok(Value::Text(value.extract::<String>()?.into()))
-}
-
-/// A schema value as a Python object.
-fn from_value<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
-    Ok(match value {
-        Value::Int(v) => v.into_pyobject(py)?.into_any(),
-        Value::Double(v) => v.into_pyobject(py)?.into_any(),
-        Value::Text(v) => (&**v).into_pyobject(py)?.into_any(),
-    })
-}
-
-/// The core's settings, one dict per schema row: name, type, default, range (min, max
-/// or choices), runtime, description.
-fn parameters(py: Python<'_>) -> PyResult<Bound<'_, PyList>> {
-    let rows = PyList::empty(py);
-    for row in PARAMETERS {
-        let doc = &row.doc;
-        let d = PyDict::new(py);
-        d.set_item("name", doc.name)?;
-        d.set_item("type", doc.kind.type_name())?;
-        d.set_item("default", from_value(py, &doc.kind.default_value())?)?;
-        match doc.kind {
-            Kind::Int { min, max, .. } => {
-                d.set_item("min", min)?;
-                d.set_item("max", max)?;
-            }
-            Kind::Double { min, max, .. } => {
-                d.set_item("min", min)?;
-                d.set_item("max", max)?;
-            }
-            Kind::Choice { choices, .. } => d.set_item("choices", choices.to_vec())?,
-            Kind::Text { .. } => {}
-        }
-        d.set_item("runtime", doc.runtime)?;
-        d.set_item("description", doc.description)?;
-        rows.append(d)?;
-    }
-    Ok(rows)
-}
+use errors::{config_error, core_error, input_error};
+use settings::{from_value, to_value, Settings};
 
 /// decode -> detect -> classify on one frame at a time, configured like vision_node.
 #[pyclass(module = "rust_vision_core")]
 struct Pipeline {
     config: PipelineConfig,
-    /// Every setting's value as given (the configuration keeps them typed).
-    values: Vec<(&'static str, Value)>,
     models: ModelCache,
     pipeline: Arc<vision::Pipeline>,
+    /// Names of a ROS parameters file that are the front end's, not the core's.
+    #[pyo3(get)]
+    ignored: Vec<String>,
+}
+
+/// The core's configuration of `settings`, applied in order over the defaults.
+fn configure(settings: &Settings) -> PyResult<PipelineConfig> {
+    let pairs = settings.iter().map(|(name, v)| (name.as_str(), v.clone()));
+    PipelineConfig::from_settings(pairs).map_err(config_error)
 }
 
 impl Pipeline {
-    fn rebuild(&mut self) -> PyResult<()> {
-        self.pipeline = Arc::new(self.models.pipeline(&self.config).map_err(value_error)?);
-        self.models.keep_only(&self.config);
-        Ok(())
-    }
-
     fn run(&self, py: Python<'_>, input: Input) -> PyResult<Py<PyList>> {
         let pipeline = Arc::clone(&self.pipeline);
         let result = py
             .detach(move || pipeline.process(input))
-            .map_err(|e| value_error(format!("{}: {e}", e.cause())))?;
+            .map_err(|e| core_error(py, e))?;
         detections(py, &result)
     }
 }
 
 #[pymethods]
 impl Pipeline {
-    /// A pipeline with the core's defaults, then `settings` (name -> value) applied in
-    /// order, each checked by its row and the whole against itself.
+    /// A pipeline with the core's defaults and then `config` applied: a dict of setting
+    /// names to values, or the path of a YAML file of them (see `settings::from_file`).
+    /// Each value is checked by its row, then the whole against itself.
     #[new]
-    #[pyo3(signature = (settings = None))]
-    fn new(settings: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
-        let mut config = PipelineConfig::defaults();
-        let mut values: Vec<_> = PARAMETERS
-            .iter()
-            .map(|row| (row.doc.name, row.doc.kind.default_value()))
-            .collect();
-        let mut last = "detector".to_string();
-        if let Some(settings) = settings {
-            for (name, value) in settings.iter() {
-                let name: String = name.extract()?;
-                let value = to_value(&name, &value)?;
-                apply(&mut config, &mut values, &name, &value)?;
-                last = name;
-            }
-        }
-        config.validate(&last).map_err(value_error)?;
+    #[pyo3(signature = (config = None))]
+    fn new(py: Python<'_>, config: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        let (settings, ignored) = match config {
+            None => (Settings::new(), Vec::new()),
+            Some(c) => match c.cast::<PyDict>() {
+                Ok(dict) => (settings::from_dict(dict)?, Vec::new()),
+                Err(_) => settings::from_file(&c.extract::<PathBuf>()?)?,
+            },
+        };
+        let config = configure(&settings)?;
         let models = ModelCache::new(config.onnx_runtime.clone());
-        let pipeline = Arc::new(models.pipeline(&config).map_err(value_error)?);
+        let pipeline = models.pipeline(&config).map_err(|e| core_error(py, e))?;
         Ok(Pipeline {
             config,
-            values,
             models,
-            pipeline,
+            pipeline: Arc::new(pipeline),
+            ignored,
         })
     }
 
     /// Changes one setting (loading a model if it names a new one); on an error the
     /// pipeline is unchanged.
-    fn set(&mut self, name: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
-        let (mut config, mut values) = (self.config.clone(), self.values.clone());
-        apply(&mut config, &mut values, name, &to_value(name, value)?)?;
-        config.validate(name).map_err(value_error)?;
-        let previous = std::mem::replace(&mut self.config, config);
-        if let Err(e) = self.rebuild() {
-            self.config = previous;
-            return Err(e);
-        }
-        self.values = values;
+    fn set(&mut self, py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        let mut config = self.config.clone();
+        config
+            .apply(name, &to_value(name, value)?)
+            .unwrap_or_else(|| Err(vision::ConfigError::invalid(name, "no such setting")))
+            .and_then(|()| config.validate(name))
+            .map_err(config_error)?;
+        let pipeline = self
+            .models
+            .pipeline(&config)
+            .map_err(|e| core_error(py, e))?;
+        self.pipeline = Arc::new(pipeline);
+        self.config = config;
+        self.models.keep_only(&self.config);
         Ok(())
     }
 
@@ -162,35 +106,42 @@ impl Pipeline {
     #[getter]
     fn settings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let out = PyDict::new(py);
-        for (name, value) in &self.values {
+        for (name, value) in self.config.settings() {
             out.set_item(name, from_value(py, value)?)?;
         }
         Ok(out)
     }
 
-    /// Detections in an image: a C-contiguous uint8 array (height x width x channels,
-    /// or height x width for mono8) or any buffer of it, in `encoding` (rgb8 unless
-    /// said: bgr8 for OpenCV images).
-    #[pyo3(signature = (image, encoding = "rgb8"))]
-    fn detect(
+    /// Detections in a raw image in `encoding` (bgr8 unless said, as OpenCV gives).
+    /// Either a C-contiguous uint8 array (height x width x channels, or height x width),
+    /// or any bytes-like object with `width` and `height` given (and `step`, bytes per
+    /// row, when rows are padded), as in a sensor_msgs/Image.
+    #[pyo3(signature = (image, encoding = "bgr8", *, width = None, height = None, step = None))]
+    fn process(
         &self,
         py: Python<'_>,
         image: &Bound<'_, PyAny>,
         encoding: &str,
+        width: Option<u32>,
+        height: Option<u32>,
+        step: Option<u32>,
     ) -> PyResult<Py<PyList>> {
-        let buffer = PyBuffer::<u8>::get(image)?;
-        let shape = buffer.shape();
-        if !buffer.is_c_contiguous() || !(2..=3).contains(&shape.len()) {
-            return Err(value_error(
-                "expected a C-contiguous uint8 array of height x width (x channels)",
-            ));
-        }
-        let (height, width) = (shape[0], shape[1]);
+        let buffer = PyBuffer::<u8>::get(image)
+            .map_err(|e| input_error(format!("expected an array of uint8 or bytes: {e}")))?;
+        let (width, height) = match (width, height) {
+            (Some(w), Some(h)) => (w, h),
+            (None, None) => array_size(&buffer)?,
+            _ => return Err(input_error("give both width and height, or neither")),
+        };
         let data = buffer.to_vec(py)?;
+        let step = match step {
+            Some(step) => step,
+            None => u32::try_from(data.len() / height.max(1) as usize).unwrap_or(u32::MAX),
+        };
         let raw = RawImage {
-            width: u32::try_from(width).map_err(value_error)?,
-            height: u32::try_from(height).map_err(value_error)?,
-            step: u32::try_from(data.len() / height.max(1)).map_err(value_error)?,
+            width,
+            height,
+            step,
             encoding: encoding.to_string(),
             is_bigendian: false,
             data: data.into(),
@@ -198,9 +149,10 @@ impl Pipeline {
         self.run(py, Input::Raw(raw))
     }
 
-    /// Detections in a compressed image (JPEG or PNG bytes).
+    /// Detections in a compressed image (JPEG or PNG bytes), as in a
+    /// sensor_msgs/CompressedImage.
     #[pyo3(signature = (data, format = "jpeg"))]
-    fn detect_compressed(
+    fn process_compressed(
         &self,
         py: Python<'_>,
         data: Vec<u8>,
@@ -214,21 +166,17 @@ impl Pipeline {
     }
 }
 
-/// Applies one setting to `config` and records it in `values`.
-fn apply(
-    config: &mut PipelineConfig,
-    values: &mut [(&'static str, Value)],
-    name: &str,
-    value: &Value,
-) -> PyResult<()> {
-    config
-        .apply(name, value)
-        .unwrap_or_else(|| Err(vision::ConfigError::invalid(name, "no such setting")))
-        .map_err(value_error)?;
-    if let Some(slot) = values.iter_mut().find(|(n, _)| *n == name) {
-        slot.1 = value.clone();
+/// Width and height of a height x width (x channels) C-contiguous array.
+fn array_size(buffer: &PyBuffer<u8>) -> PyResult<(u32, u32)> {
+    let shape = buffer.shape();
+    if !buffer.is_c_contiguous() || !(2..=3).contains(&shape.len()) {
+        return Err(input_error(
+            "expected a C-contiguous uint8 array of height x width (x channels), \
+             or bytes with width and height",
+        ));
     }
-    Ok(())
+    let size = |n: usize| u32::try_from(n).map_err(|_| input_error(format!("{n} is too large")));
+    Ok((size(shape[1])?, size(shape[0])?))
 }
 
 /// One dict per detection: box (x, y, width, height), class_id, label, score,
@@ -256,7 +204,8 @@ fn detections(py: Python<'_>, result: &FrameResult) -> PyResult<Py<PyList>> {
 #[pymodule(name = "rust_vision_core")]
 fn python_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Pipeline>()?;
-    m.add("PARAMETERS", parameters(m.py())?)?;
+    errors::register(m)?;
+    m.add("PARAMETERS", settings::parameters(m.py())?)?;
     let encodings: Vec<&str> = Encoding::NAMES.iter().map(|(name, _)| *name).collect();
     m.add("ENCODINGS", encodings)?;
     Ok(())

@@ -1,0 +1,205 @@
+//! `config`: what a pipeline is configured with ([`PipelineConfig`]), and its settings as
+//! schema rows ([`PARAMETERS`]): name, type, default, range, runtime or start-up,
+//! description and how each applies. Front ends add their own rows (vision_node: QoS,
+//! transport, history depths) and declare both tables.
+//!
+//! A configuration remembers each setting's value as given, so that it serializes (serde)
+//! as the settings that made it, and deserializes from them through the same rows and
+//! checks: see [`settings`].
+
+mod parameters;
+pub mod settings;
+
+pub use parameters::PARAMETERS;
+
+use std::time::Duration;
+
+use crate::classify::ClassifierKind;
+use crate::detect::blobs::BlobsConfig;
+use crate::detect::cascade::CascadeParams;
+use crate::detect::onnx::OnnxDetectorConfig;
+use crate::detect::DetectorKind;
+use crate::error::ConfigError;
+use crate::frame::Limits;
+use crate::onnx_model::OnnxRuntime;
+use crate::schema::{self, Value};
+use crate::stages::{Capacities, Overflow};
+
+/// Everything a pipeline is configured with: stages, models, limits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PipelineConfig {
+    /// How long after the last frame an end of stream waits for frames still missing.
+    pub end_of_stream_timeout: Duration,
+    pub overflow: Overflow,
+    pub capacities: Capacities,
+    pub detector: DetectorKind,
+    pub blobs: BlobsConfig,
+    pub cascade: CascadeSettings,
+    pub onnx: OnnxSettings,
+    pub classifier: ClassifierKind,
+    pub classifier_model: ClassifierModel,
+    pub onnx_runtime: OnnxRuntime,
+    pub max_detections: usize,
+    pub limits: Limits,
+    /// Each row's value as given, in the order of [`PARAMETERS`].
+    values: Vec<Value>,
+}
+
+/// The `cascade` detector's model and knobs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CascadeSettings {
+    /// Cascade XML file; empty until set.
+    pub model: String,
+    /// Label of the detections; empty for one derived from the file name.
+    pub label: String,
+    pub params: CascadeParams,
+}
+
+/// The `onnx` detector's model and knobs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OnnxSettings {
+    /// ONNX file; empty until set.
+    pub model: String,
+    /// Labels file; empty for the model's metadata.
+    pub labels: String,
+    pub config: OnnxDetectorConfig,
+}
+
+/// The model of the `cascade` or `onnx` classifier.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ClassifierModel {
+    /// Cascade XML (classifier cascade) or ONNX file (classifier onnx).
+    pub model: String,
+    /// Labels file of an ONNX classifier; empty for the model's metadata.
+    pub labels: String,
+    /// Input size of an ONNX classifier whose model leaves it open; 0 for 224.
+    pub input_size: u32,
+}
+
+impl PipelineConfig {
+    /// The configuration with every setting at its row's default.
+    pub fn defaults() -> Self {
+        let blank = PipelineConfig {
+            end_of_stream_timeout: Duration::ZERO,
+            overflow: Overflow::Latest,
+            capacities: Capacities::default(),
+            detector: DetectorKind::Blobs,
+            blobs: BlobsConfig::default(),
+            cascade: CascadeSettings::default(),
+            onnx: OnnxSettings {
+                model: String::new(),
+                labels: String::new(),
+                config: OnnxDetectorConfig::DEFAULT,
+            },
+            classifier: ClassifierKind::None,
+            classifier_model: ClassifierModel::default(),
+            onnx_runtime: OnnxRuntime::default(),
+            max_detections: 0,
+            limits: Limits::default(),
+            values: PARAMETERS
+                .iter()
+                .map(|row| row.doc.kind.default_value())
+                .collect(),
+        };
+        schema::defaults(PARAMETERS, blank).expect("every row's default is valid (tested)")
+    }
+
+    /// Sets setting `name` to `value` (None: no such setting); the value is checked
+    /// against its row, not yet against the rest: see [`Self::validate`].
+    pub fn apply(&mut self, name: &str, value: &Value) -> Option<Result<(), ConfigError>> {
+        let index = PARAMETERS.iter().position(|row| row.doc.name == name)?;
+        Some(PARAMETERS[index].set(self, value).map(|value| {
+            self.values[index] = value;
+        }))
+    }
+
+    /// Every setting and its value, in the order of [`PARAMETERS`].
+    pub fn settings(&self) -> impl Iterator<Item = (&'static str, &Value)> {
+        PARAMETERS.iter().map(|row| row.doc.name).zip(&self.values)
+    }
+
+    /// The defaults with `settings` applied in order, each checked by its row, then the
+    /// whole checked against itself (an error names the setting, the value and what is
+    /// allowed).
+    pub fn from_settings<'a>(
+        settings: impl IntoIterator<Item = (&'a str, Value)>,
+    ) -> Result<Self, ConfigError> {
+        let mut config = Self::defaults();
+        let mut last = "detector";
+        for (name, value) in settings {
+            config
+                .apply(name, &value)
+                .unwrap_or_else(|| Err(ConfigError::invalid(name, "no such setting")))?;
+            last = name;
+        }
+        config.validate(last)?;
+        Ok(config)
+    }
+
+    /// Checks the settings against each other; the error names `name`, the setting
+    /// whose change is being checked.
+    pub fn validate(&self, name: &str) -> Result<(), ConfigError> {
+        self.blobs.validate()?;
+        self.cascade.params.validate()?;
+        let missing = match (self.detector, self.classifier) {
+            (DetectorKind::Cascade, _) if self.cascade.model.is_empty() => {
+                Some("detector cascade needs cascade.model (an OpenCV cascade XML file)")
+            }
+            (DetectorKind::Onnx, _) if self.onnx.model.is_empty() => {
+                Some("detector onnx needs onnx.model (an ONNX file)")
+            }
+            (_, ClassifierKind::Cascade | ClassifierKind::Onnx)
+                if self.classifier_model.model.is_empty() =>
+            {
+                Some("classifier cascade or onnx needs classifier.model")
+            }
+            _ => None,
+        };
+        match missing {
+            Some(reason) => Err(ConfigError::invalid(name, reason)),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_default_is_valid_and_in_its_range() {
+        let config = PipelineConfig::defaults();
+        for row in PARAMETERS {
+            let kind = row.doc.kind;
+            kind.check(row.doc.name, &kind.default_value()).unwrap();
+        }
+        config.validate("detector").unwrap();
+        assert_eq!(config.capacities, Capacities::DEFAULT);
+        assert_eq!(config.limits, Limits::DEFAULT);
+    }
+
+    #[test]
+    fn a_value_is_checked_by_its_row_and_then_against_the_others() {
+        let mut config = PipelineConfig::defaults();
+        let e = config.apply("blobs.threshold", &Value::Int(300)).unwrap();
+        assert_eq!(
+            e.unwrap_err().to_string(),
+            "parameter `blobs.threshold`: 300 is outside 0..255"
+        );
+        assert!(config.apply("no.such", &Value::Int(1)).is_none());
+        config
+            .apply("detector", &Value::Text("cascade".into()))
+            .unwrap()
+            .unwrap();
+        let e = config.validate("detector").unwrap_err().to_string();
+        assert!(e.contains("detector cascade needs cascade.model"), "{e}");
+    }
+
+    #[test]
+    fn names_are_unique() {
+        let mut names: Vec<_> = PARAMETERS.iter().map(|p| p.doc.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), PARAMETERS.len());
+    }
+}
