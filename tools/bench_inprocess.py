@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""In-process against over DDS: the core called from Python, against a round trip
+through vision_node and through inprocess_node (rclpy + the same module) over DDS.
+
+    tools/bench_inprocess.py [--frames 100]        (in the project environment)
+
+The blobs detector on synthetic 640x480 and 1920x1080 bgr8 scenes, one frame in flight.
+`in-process` is `rust_vision_core.Pipeline.process(array, 'bgr8')` timed in this process
+(one copy of the pixels into Rust, then the pipeline); the DDS rows use
+tools/bench_node.py's harness (reliable, keep all; publish -> result, same clock), so
+they add the message's serialisation, transport and the result's way back.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import threading
+import time
+
+import rclpy
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.signals import SignalHandlerOptions
+import rust_vision_core as rv
+
+import bench_node
+from bench_node import image_msg, installed, run, scene_bgr, Workload
+
+
+def in_process(frames, count):
+    """Latency of Pipeline.process on each frame in turn, ms, and frames per second."""
+    pipeline = rv.Pipeline()
+    pipeline.process(frames[0])
+    times = []
+    for i in range(count):
+        start = time.perf_counter()
+        pipeline.process(frames[i % len(frames)])
+        times.append((time.perf_counter() - start) * 1e3)
+    times.sort()
+    return {'fps': 1e3 / statistics.mean(times), 'p50': statistics.median(times),
+            'p99': times[min(len(times) - 1, int(len(times) * 0.99))]}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--frames', type=int, default=100, help='frames per row (100)')
+    args = parser.parse_args()
+    os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
+    os.environ.setdefault('ROS_DOMAIN_ID', str(100 + os.getpid() % 100))
+    for variable in ('FASTRTPS_DEFAULT_PROFILES_FILE', 'FASTDDS_DEFAULT_PROFILES_FILE'):
+        os.environ[variable] = str(bench_node.ROOT / 'config' / 'fastdds_large_images.xml')
+    rclpy.init(signal_handler_options=SignalHandlerOptions.NO)
+    node = rclpy.create_node('bench_inprocess')
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    done = threading.Event()
+
+    def spin():
+        while not done.is_set():
+            executor.spin_once(timeout_sec=0.1)
+    spinner = threading.Thread(target=spin)
+    spinner.start()
+    params = ['--ros-args', '-p', 'qos:=reliable', '-p', 'overflow:=all']
+    commands = {
+        'vision_node (DDS)': [installed('vision_node'), *params],
+        'inprocess_node (DDS)': [sys.executable, installed('inprocess_node'), '--qos',
+                                 'reliable', '--ros-args'],
+    }
+    print('| frame | in-process call | vision_node over DDS | inprocess_node over DDS | '
+          'DDS round trip / in-process |')
+    print('|---|---|---|---|---|')
+    try:
+        for width, height in ((640, 480), (1920, 1080)):
+            frames = [scene_bgr(width, height, seed) for seed in range(4)]
+            rows = {'in-process': in_process(frames, args.frames)}
+            workload = Workload(f'{width}x{height}', args.frames, [], ['blobs'])
+            messages = [image_msg(f) for f in frames]
+            for name, command in commands.items():
+                rows[name] = run(node, messages, workload, command, 1)
+            cells = [f'{r["fps"]:.0f}/s, p50/p99 {r["p50"]:.1f}/{r["p99"]:.1f} ms'
+                     for r in rows.values()]
+            ratio = rows['vision_node (DDS)']['p50'] / rows['in-process']['p50']
+            print(f'| {width}x{height} bgr8, blobs | {" | ".join(cells)} | {ratio:.1f}x |',
+                  flush=True)
+    finally:
+        done.set()
+        spinner.join()
+        executor.shutdown()
+        node.destroy_node()
+        rclpy.shutdown()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
