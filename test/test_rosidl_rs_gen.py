@@ -2,6 +2,7 @@
 
 import os
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,23 @@ def test_an_existing_crate_wins(tmp_path, monkeypatch):
     assert cli.main(['--overlay', str(overlay), 'own_msgs']) == 0
     assert not (overlay / 'share/own_msgs/rust').exists()
     assert (existing / 'Cargo.toml').read_text() == '[package]\nname = "own_msgs"\n'
+
+
+def test_serde_derives_sit_behind_a_feature_that_reaches_every_dependency(
+        tmp_path, monkeypatch):
+    prefix = make_package(tmp_path / 'in', 'a_msgs', {'A': 'int32 x;'})
+    make_package(prefix, 'b_msgs', {'B': 'a_msgs::msg::A a; double covariance[36];'})
+    idl = prefix / 'share/b_msgs/msg/B.idl'
+    idl.write_text('#include "a_msgs/msg/A.idl"\n' + idl.read_text())
+    monkeypatch.setenv('AMENT_PREFIX_PATH', str(prefix))
+    assert cli.main(['--overlay', str(tmp_path / 'out'), 'b_msgs']) == 0
+    crate = tmp_path / 'out/share/b_msgs/rust'
+    toml = tomllib.loads((crate / 'Cargo.toml').read_text())
+    assert toml['features']['serde'] == ['dep:serde', 'dep:serde-big-array',
+                                         'rosidl_runtime_rs/serde', 'a_msgs/serde']
+    assert toml['dependencies']['serde']['optional'] is True
+    for module in ('msg.rs', 'msg/rmw.rs'):
+        source = (crate / 'src' / module).read_text()
+        assert source.count('derive(serde::Deserialize, serde::Serialize)') == 1, module
+        # serde itself implements arrays up to 32 elements
+        assert 'serde(with = "serde_big_array::BigArray")' in source, module
