@@ -4,6 +4,8 @@
 //! changed with `ros2 param set`: checked by their row and against the whole
 //! configuration, refused with the reason, applied from the next frame.
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::{Arc, OnceLock, RwLock};
 
 use rclrs::{MandatoryParameter, Node, ParameterRange, ReadOnlyParameter};
@@ -110,7 +112,7 @@ pub fn defaults_yaml() -> String {
             Value::Text(text) => format!("\"{text}\""),
             number => number.to_string(),
         };
-        let runtime = if doc.runtime {
+        let runtime = if doc.runtime() {
             "runtime"
         } else {
             "start-up only"
@@ -200,7 +202,7 @@ impl Parameters {
         let description = format!(
             "{}{}",
             doc.description,
-            if doc.runtime {
+            if doc.runtime() {
                 ""
             } else {
                 " (read-only: set at start-up)"
@@ -211,31 +213,20 @@ impl Parameters {
             let mut candidate = config.read().unwrap_or_else(|e| e.into_inner()).clone();
             candidate.set(doc.name, &value).map_err(|e| e.to_string())
         };
-        let declared = |e| ConfigError::invalid(doc.name, format!("{e:?}"));
+        // The value given (-p, a parameters file), for a message rclrs's range check
+        // would leave without it.
+        let given = Rc::new(RefCell::new(None));
+        let declared = |e| declaration_error(doc, e, given.borrow().as_ref());
         let value = match doc.kind {
             Kind::Int { value, min, max } => {
-                let builder = node
-                    .declare_parameter(doc.name)
-                    .default(value)
-                    .range(ParameterRange {
-                        lower: Some(min),
-                        upper: Some(max),
-                        step: None,
-                    })
-                    .description(description)
+                let builder = ranged(node, doc, description, [value, min, max])
+                    .discriminate(noting_override(&given, Value::Int))
                     .validate(move |v: &i64| check(Value::Int(*v)));
                 self.keep(doc, builder, Value::Int).map_err(declared)?
             }
             Kind::Double { value, min, max } => {
-                let builder = node
-                    .declare_parameter(doc.name)
-                    .default(value)
-                    .range(ParameterRange {
-                        lower: Some(min),
-                        upper: Some(max),
-                        step: None,
-                    })
-                    .description(description)
+                let builder = ranged(node, doc, description, [value, min, max])
+                    .discriminate(noting_override(&given, Value::Double))
                     .validate(move |v: &f64| check(Value::Double(*v)));
                 self.keep(doc, builder, Value::Double).map_err(declared)?
             }
@@ -268,7 +259,7 @@ impl Parameters {
     where
         T: rclrs::ParameterVariant + Clone + Send + Sync + 'static,
     {
-        if !doc.runtime {
+        if !doc.runtime() {
             let param: ReadOnlyParameter<T> = builder.read_only()?;
             let value = wrap(param.get());
             self._handles.push(Box::new(param));
@@ -289,6 +280,63 @@ impl Parameters {
         self._handles.push(Box::new(param));
         Ok(value)
     }
+}
+
+/// The builder of a number parameter with its `[default, min, max]`.
+fn ranged<'a, T>(
+    node: &'a Node,
+    doc: &'static Doc,
+    description: String,
+    [value, min, max]: [T; 3],
+) -> rclrs::ParameterBuilder<'a, T>
+where
+    T: rclrs::ParameterVariant<Range = ParameterRange<T>> + PartialOrd,
+{
+    node.declare_parameter(doc.name)
+        .default(value)
+        .range(ParameterRange {
+            lower: Some(min),
+            upper: Some(max),
+            step: None,
+        })
+        .description(description)
+}
+
+/// rclrs's choice of the initial value, noting the override given in `given`.
+fn noting_override<'a, T: rclrs::ParameterVariant>(
+    given: &Rc<RefCell<Option<Value>>>,
+    wrap: fn(T) -> Value,
+) -> impl FnOnce(rclrs::AvailableValues<T>) -> Option<T> + 'a {
+    let given = Rc::clone(given);
+    move |available| {
+        *given.borrow_mut() = available.override_value.clone().map(wrap);
+        rclrs::default_initial_value_discriminator(available)
+    }
+}
+
+/// A declaration refused by rclrs, as a message that names the parameter, the value
+/// given (`-p`, a parameters file) where known, what was wrong with it and what is
+/// allowed.
+fn declaration_error(doc: &Doc, e: rclrs::DeclarationError, given: Option<&Value>) -> ConfigError {
+    use rclrs::DeclarationError as E;
+    let given = given.map_or("the value given".to_string(), Value::to_string);
+    let reason = match e {
+        // Our own check's message, which names the parameter already.
+        E::InitialValueRejected(reason) => {
+            let prefix = format!("parameter `{}`: ", doc.name);
+            reason.strip_prefix(&prefix).unwrap_or(&reason).to_string()
+        }
+        E::OverrideValueTypeMismatch | E::PriorValueTypeMismatch => {
+            let hint = match doc.kind {
+                Kind::Double { .. } => " (write a double with a decimal point: 1.0, not 1)",
+                _ => "",
+            };
+            format!("the value given is not {}{hint}", doc.kind.a_type_name())
+        }
+        E::InitialValueOutOfRange => format!("{given} is outside {}", doc.kind.range()),
+        other => other.to_string(),
+    };
+    ConfigError::invalid(doc.name, reason)
 }
 
 #[cfg(test)]
@@ -335,7 +383,7 @@ mod tests {
         for (row, doc) in rows.iter().zip(docs) {
             let [_, kind, default, range, runtime] = row;
             let context = format!("README row of {}", doc.name);
-            assert_eq!(runtime == "yes", doc.runtime, "{context}");
+            assert_eq!(runtime == "yes", doc.runtime(), "{context}");
             let expected_kind = match doc.kind {
                 Kind::Int { .. } => "int",
                 Kind::Double { .. } => "double",

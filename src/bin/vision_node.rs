@@ -44,13 +44,25 @@ fn main() {
         }
         _ => {}
     }
-    if let Err(e) = run() {
-        eprintln!("vision_node: {e:#}");
-        std::process::exit(2);
+    match run() {
+        Ok(Outcome::Stopped) => {}
+        // Logged once by the node's logger, where a ROS user reads it.
+        Ok(Outcome::NotStarted) => std::process::exit(2),
+        Err(e) => {
+            eprintln!("vision_node: {e:#}");
+            std::process::exit(2);
+        }
     }
 }
 
-fn run() -> Result<()> {
+/// How a run ended, short of a failure of ROS itself.
+enum Outcome {
+    Stopped,
+    /// The node refused its configuration (a parameter, a model) and said why.
+    NotStarted,
+}
+
+fn run() -> Result<Outcome> {
     // Registered before anything else, so that an early Ctrl-C also ends cleanly.
     let mut signals = Signals::new([SIGINT, SIGTERM]).context("installing signal handlers")?;
     let context = Context::default_from_env().context("initialising ROS")?;
@@ -62,7 +74,7 @@ fn run() -> Result<()> {
         Ok(vision) => vision,
         Err(e) => {
             log_error!(node.logger(), "not started: {e:#}");
-            return Err(e);
+            return Ok(Outcome::NotStarted);
         }
     };
 
@@ -86,5 +98,5 @@ fn run() -> Result<()> {
     if let Some(e) = errors.into_iter().next() {
         return Err(e).context("spinning");
     }
-    Ok(())
+    Ok(Outcome::Stopped)
 }

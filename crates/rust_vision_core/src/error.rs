@@ -5,21 +5,41 @@ use thiserror::Error;
 /// Result of the core's operations.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Everything that can go wrong in the core.
+/// Everything that can go wrong in the core. The message includes the inner error's,
+/// which is therefore not also its `source` (a report that prints the chain, such as
+/// anyhow's `{:#}`, would say it twice).
 #[derive(Debug, Error)]
 pub enum Error {
     /// The sender's fault: the image is malformed.
     #[error("bad input: {0}")]
-    Input(#[from] InputError),
+    Input(InputError),
     /// The operator's fault: a parameter or model is wrong.
     #[error("bad configuration: {0}")]
-    Config(#[from] ConfigError),
+    Config(ConfigError),
     /// Well-formed, but not something this build can handle.
     #[error("unsupported: {0}")]
-    Unsupported(#[from] UnsupportedError),
+    Unsupported(UnsupportedError),
     /// Our fault.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl From<InputError> for Error {
+    fn from(e: InputError) -> Self {
+        Error::Input(e)
+    }
+}
+
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Self {
+        Error::Config(e)
+    }
+}
+
+impl From<UnsupportedError> for Error {
+    fn from(e: UnsupportedError) -> Self {
+        Error::Unsupported(e)
+    }
 }
 
 impl Error {

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use image::RgbImage;
 
 use crate::classify::ClassifierKind;
-use crate::config::PipelineConfig;
+use crate::config::{PipelineConfig, PARAMETERS};
 use crate::detect::DetectorKind;
 use crate::error::{Error, Result};
 use crate::frame::Input;
@@ -22,6 +22,7 @@ use crate::health::{Health, HealthReport, StreamReport};
 use crate::models::ModelCache;
 use crate::pipeline::FrameResult;
 use crate::report::Verdict;
+use crate::schema::{self, Change};
 use crate::stages::{Job, Outcome, Stages};
 
 /// After the first report of a failure cause, at most one report per cause this often.
@@ -152,30 +153,25 @@ impl<M: Send + 'static> Runtime<M> {
         }
     }
 
-    /// Applies a change of setting `name` (the whole configuration is `config`): at once
-    /// for the timeout and the overflow policy; otherwise the pipeline of `config`
-    /// replaces the running one, from the next frame, after any new model loaded in the
-    /// background.
+    /// Applies a change of setting `name` (the whole configuration is `config`) as its
+    /// row says ([`Change`]): the runtime's own settings at once; otherwise the pipeline
+    /// of `config` replaces the running one, from the next frame, after any new model
+    /// loaded in the background.
     pub fn reconfigure(self: &Arc<Self>, config: &PipelineConfig, name: &str) {
-        match name {
-            "end_of_stream_timeout" => {
-                lock(&self.control).end_of_stream_timeout = config.end_of_stream_timeout;
-                return;
+        let change = schema::row(PARAMETERS, name).map(|row| row.doc.change);
+        if change == Some(Change::AtOnce) {
+            lock(&self.control).end_of_stream_timeout = config.end_of_stream_timeout;
+            if let Some(stages) = self
+                .stages
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_ref()
+            {
+                stages.set_overflow(config.overflow);
             }
-            "overflow" => {
-                if let Some(stages) = self
-                    .stages
-                    .read()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .as_ref()
-                {
-                    stages.set_overflow(config.overflow);
-                }
-                self.sink
-                    .notice(Level::Info, "overflow changed; applies now");
-                return;
-            }
-            _ => {}
+            self.sink
+                .notice(Level::Info, &format!("{name} changed; applies now"));
+            return;
         }
         let generation = {
             let mut control = lock(&self.control);

@@ -25,9 +25,28 @@ pub struct Param<C: 'static> {
 pub struct Doc {
     pub name: &'static str,
     pub kind: Kind,
-    /// Whether it may change while the pipeline runs (applied from the next frame).
-    pub runtime: bool,
+    /// When a change takes effect: only at start-up, at once, or from the next frame.
+    pub change: Change,
     pub description: &'static str,
+}
+
+/// When a change of a setting takes effect, which is also how a front end applies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Read at start-up only; a running pipeline refuses changes.
+    StartUp,
+    /// A setting of the runtime itself (a queue policy, a timeout): applies at once.
+    AtOnce,
+    /// A setting of the stages or models: a new pipeline replaces the running one from
+    /// the next frame (after loading any new model in the background).
+    NextFrame,
+}
+
+impl Doc {
+    /// Whether it may change while the pipeline runs.
+    pub fn runtime(&self) -> bool {
+        self.change != Change::StartUp
+    }
 }
 
 /// A setting's type, default and allowed values.
@@ -120,6 +139,15 @@ impl Kind {
         }
     }
 
+    /// The type's name with its article: "an integer", "a double", "a string".
+    pub fn a_type_name(&self) -> &'static str {
+        match self {
+            Kind::Int { .. } => "an integer",
+            Kind::Double { .. } => "a double",
+            Kind::Choice { .. } | Kind::Text { .. } => "a string",
+        }
+    }
+
     /// The allowed values: `0..255`, `0.0..1.0`, `a, b, c` or `text`.
     pub fn range(&self) -> String {
         match self {
@@ -156,17 +184,8 @@ impl Kind {
             (Kind::Int { .. }, Value::Int(_))
             | (Kind::Double { .. }, Value::Double(_))
             | (Kind::Choice { .. } | Kind::Text { .. }, Value::Text(_)) => Ok(()),
-            (kind, value) => invalid(format!("{value} is not a{}", article(kind.type_name()))),
+            (kind, value) => invalid(format!("{value} is not {}", kind.a_type_name())),
         }
-    }
-}
-
-/// " an integer", " a double", " a string".
-fn article(noun: &str) -> String {
-    if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
-        format!("n {noun}")
-    } else {
-        format!(" {noun}")
     }
 }
 
@@ -214,7 +233,7 @@ pub fn choice<T: std::str::FromStr<Err = ConfigError>>(value: &Value) -> Result<
 pub const fn param<C>(
     name: &'static str,
     kind: Kind,
-    runtime: bool,
+    change: Change,
     description: &'static str,
     apply: fn(&mut C, &Value) -> Result<(), ConfigError>,
 ) -> Param<C> {
@@ -222,7 +241,7 @@ pub const fn param<C>(
         doc: Doc {
             name,
             kind,
-            runtime,
+            change,
             description,
         },
         apply,
@@ -249,10 +268,12 @@ pub const fn text(value: &'static str) -> Kind {
     Kind::Text { value }
 }
 
-/// Whether a setting changes while running ([`RUNTIME`]) or only at start-up.
-pub const RUNTIME: bool = true;
-/// See [`RUNTIME`].
-pub const START_UP: bool = false;
+/// A setting of the stages or models, changed while running: [`Change::NextFrame`].
+pub const RUNTIME: Change = Change::NextFrame;
+/// A setting of the runtime itself, changed while running: [`Change::AtOnce`].
+pub const AT_ONCE: Change = Change::AtOnce;
+/// A setting read at start-up only: [`Change::StartUp`].
+pub const START_UP: Change = Change::StartUp;
 
 #[cfg(test)]
 mod tests {

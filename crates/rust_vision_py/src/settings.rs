@@ -139,7 +139,7 @@ pub fn parameters(py: Python<'_>) -> PyResult<Bound<'_, PyList>> {
             Kind::Choice { choices, .. } => d.set_item("choices", choices.to_vec())?,
             Kind::Text { .. } => {}
         }
-        d.set_item("runtime", doc.runtime)?;
+        d.set_item("runtime", doc.runtime())?;
         d.set_item("description", doc.description)?;
         rows.append(d)?;
     }

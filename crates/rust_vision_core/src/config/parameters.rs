@@ -10,7 +10,9 @@ use crate::detect::cascade::CascadeParams;
 use crate::detect::DetectorKind;
 use crate::frame::Limits;
 use crate::onnx_model::{Backend, Provider};
-use crate::schema::{choice, choice_of, double, int, param, text, Param, RUNTIME, START_UP};
+use crate::schema::{
+    choice, choice_of, double, int, param, text, Param, AT_ONCE, RUNTIME, START_UP,
+};
 use crate::stages::{Capacities, Overflow};
 
 use super::PipelineConfig;
@@ -22,7 +24,7 @@ pub const PARAMETERS: &[Param<PipelineConfig>] = &[
     param(
         "end_of_stream_timeout",
         double(5.0, 0.0, 3600.0),
-        RUNTIME,
+        AT_ONCE,
         "At an end of stream (rust_vision/EndOfStream on `image/end_of_stream`), how long \
          to wait for frames the source sent that have not arrived, seconds after the last \
          one received; those still missing then are counted lost in the summary",
@@ -34,7 +36,7 @@ pub const PARAMETERS: &[Param<PipelineConfig>] = &[
     param(
         "overflow",
         choice_of("latest", Overflow::NAMES),
-        RUNTIME,
+        AT_ONCE,
         "When the input queue is full: latest drops the oldest queued frame (live cameras), \
          all waits and never drops (batch work)",
         |c, v| {
