@@ -8,13 +8,18 @@
 
 By default the photos of skimage.data go through OpenCV's frontal face cascade, reliable
 and without drops; at their end the publisher sends an end of stream, vision_node its
-summary, and results_subscriber its completeness report (and exits).
+summary, and results_subscriber its completeness report and exits, which ends the launch
+(a source with loop:=true, or a camera, runs until Ctrl-C). rviz starts where rviz2 is
+installed; elsewhere the launch says so and runs without it.
 """
 
 from launch import LaunchDescription
-from launch.actions import (DeclareLaunchArgument, IncludeLaunchDescription,
+from launch.actions import (DeclareLaunchArgument, EmitEvent, IncludeLaunchDescription,
+                            LogInfo, OpaqueFunction, RegisterEventHandler,
                             SetEnvironmentVariable)
 from launch.conditions import IfCondition
+from launch.event_handlers import OnProcessExit
+from launch.events import Shutdown
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import (LaunchConfiguration, PathJoinSubstitution,
                                   PythonExpression)
@@ -41,10 +46,49 @@ def large_images_profile():
             for variable in ('FASTRTPS_DEFAULT_PROFILES_FILE', 'FASTDDS_DEFAULT_PROFILES_FILE')]
 
 
+def rviz(context):
+    """rviz2 with rviz/pipeline.rviz when asked for (rviz:=true) and installed. Were it
+    started without being installed, launch would fail and leave the nodes it had started
+    running; instead it says what is missing and goes on without it."""
+    if LaunchConfiguration('rviz').perform(context).lower() not in ('true', '1'):
+        return []
+    try:
+        from ament_index_python.packages import get_package_share_directory
+        get_package_share_directory('rviz2')
+    except (ImportError, LookupError):
+        return [LogInfo(msg='rviz2 is not installed (on Ubuntu: apt install '
+                            'ros-$ROS_DISTRO-rviz2); running without it (rviz:=false '
+                            'to say so)')]
+    return [Node(
+        package='rviz2',
+        executable='rviz2',
+        namespace=LaunchConfiguration('namespace'),
+        arguments=['-d', PathJoinSubstitution(
+            [FindPackageShare('rust_vision'), 'rviz', 'pipeline.rviz'])],
+        remappings=[('image', LaunchConfiguration('image'))],
+    )]
+
+
+def end_with(subscriber):
+    """The launch ends when results_subscriber does: after the completeness report of a
+    finite stream (a looping source or a camera never ends its stream)."""
+    return RegisterEventHandler(OnProcessExit(target_action=subscriber, on_exit=[
+        LogInfo(msg='results_subscriber has ended; stopping the pipeline'),
+        EmitEvent(event=Shutdown(reason='the stream is summarised')),
+    ]))
+
+
 def generate_launch_description():
     namespace = LaunchConfiguration('namespace')
     image = LaunchConfiguration('image')
     qos = LaunchConfiguration('qos')
+    subscriber = Node(
+        package='rust_vision',
+        executable='results_subscriber',
+        namespace=namespace,
+        arguments=['--qos', qos, '--save-annotated', LaunchConfiguration('save_annotated')],
+        output='screen',
+    )
     return LaunchDescription([
         DeclareLaunchArgument('namespace', default_value='',
                               description='namespace of the three nodes'),
@@ -80,7 +124,8 @@ def generate_launch_description():
         DeclareLaunchArgument('save_annotated', default_value='',
                               description='folder for the annotated frames (empty: none)'),
         DeclareLaunchArgument('rviz', default_value='true',
-                              description='start rviz with the raw and annotated images'),
+                              description='start rviz with the raw and annotated images '
+                                          '(where rviz2 is installed)'),
         DeclareLaunchArgument('large_images', default_value='false',
                               description='true: Fast DDS profile for frames of 1080p and '
                                           'up (config/fastdds_large_images.xml)'),
@@ -116,21 +161,7 @@ def generate_launch_description():
                 'classifier_model': LaunchConfiguration('classifier_model'),
             }.items(),
         ),
-        Node(
-            package='rust_vision',
-            executable='results_subscriber',
-            namespace=namespace,
-            arguments=['--qos', qos,
-                       '--save-annotated', LaunchConfiguration('save_annotated')],
-            output='screen',
-        ),
-        Node(
-            package='rviz2',
-            executable='rviz2',
-            namespace=namespace,
-            arguments=['-d', PathJoinSubstitution(
-                [FindPackageShare('rust_vision'), 'rviz', 'pipeline.rviz'])],
-            remappings=[('image', image)],
-            condition=IfCondition(LaunchConfiguration('rviz')),
-        ),
+        subscriber,
+        end_with(subscriber),
+        OpaqueFunction(function=rviz),
     ])

@@ -55,7 +55,7 @@ def generate_launch_description():
                 'onnx.model': LaunchConfiguration('onnx_model'),
                 'onnx.labels': LaunchConfiguration('onnx_labels'),
                 'classifier': LaunchConfiguration('classifier'),
-                'classifier.model': LaunchConfiguration('classifier_model'),
+                'classifier_model': LaunchConfiguration('classifier_model'),
             }],
             remappings=[('image', LaunchConfiguration('image'))],
             output='screen',

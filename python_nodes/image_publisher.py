@@ -28,12 +28,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 import rclpy  # noqa: E402
-from rclpy.executors import ExternalShutdownException  # noqa: E402
 from rclpy.qos import (DurabilityPolicy, qos_profile_sensor_data, QoSProfile,  # noqa: E402
                        ReliabilityPolicy)
 from rust_vision.msg import EndOfStream  # noqa: E402
+from rclpy.signals import SignalHandlerOptions  # noqa: E402
 from scenes import compress, ENCODINGS, encode, make_scene  # noqa: E402
 from sensor_msgs.msg import CompressedImage, Image  # noqa: E402
+from stopping import StopRequest  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 # The skimage.data photos, in the order published.
@@ -53,6 +54,8 @@ LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                      durability=DurabilityPolicy.TRANSIENT_LOCAL)
 # How long to wait at exit for subscribers to acknowledge the last frames, seconds.
 ACK_TIMEOUT = 5.0
+# The same after Ctrl-C or SIGTERM, when the subscribers may be stopping too.
+ACK_TIMEOUT_STOPPED = 1.0
 
 
 def positive(kind):
@@ -187,7 +190,8 @@ def video(capture):
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv if argv is None else argv
     args = parse_args(rclpy.utilities.remove_ros_args(argv)[1:])
-    rclpy.init(args=argv)
+    stop = StopRequest()
+    rclpy.init(args=argv, signal_handler_options=SignalHandlerOptions.NO)
     node = rclpy.create_node('image_publisher')
     truth = args.ground_truth.open('w') if args.ground_truth else None
     sent, topic, size = 0, args.topic, (args.width, args.height)
@@ -203,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
         topic = publisher.topic_name
         end_of_stream = node.create_publisher(EndOfStream, f'{base}/end_of_stream', LATCHED)
         deadline = time.monotonic() + args.wait_for_subscribers
-        while publisher.get_subscription_count() == 0 and time.monotonic() < deadline:
+        while (publisher.get_subscription_count() == 0 and time.monotonic() < deadline
+               and not stop):
             rclpy.spin_once(node, timeout_sec=0.05)
         if publisher.get_subscription_count() == 0:
             node.get_logger().warn(f'no subscriber on {publisher.topic_name}; publishing anyway')
@@ -214,12 +219,13 @@ def main(argv: list[str] | None = None) -> int:
             spin_for(node, MATCH_SETTLE)
         total, source = frames(args)
         limit = args.count or (None if args.loop else total)
+        # A bar on a terminal only: in a launch log it would be one line of \r updates.
         progress = tqdm(total=limit, unit='frame', desc='image_publisher',
-                        disable=limit is None)
+                        disable=limit is None or not sys.stderr.isatty())
         period = 1.0 / args.rate if args.rate else 0.0
         next_at = time.monotonic()
         size = (args.width, args.height)
-        while limit is None or sent < limit:
+        while (limit is None or sent < limit) and not stop:
             try:
                 rgb, shapes = next(source)
             except StopIteration:
@@ -252,17 +258,17 @@ def main(argv: list[str] | None = None) -> int:
             next_at += period
             rclpy.spin_once(node, timeout_sec=max(0.0, next_at - time.monotonic()))
         progress.close()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
     finally:
-        if end_of_stream is not None and rclpy.ok():
+        if stop:
+            node.get_logger().info(f'{stop.signal}: stopping after {sent} frames')
+        if end_of_stream is not None:
             if args.end_of_stream:
                 end = EndOfStream(frames=sent)
                 end.header.frame_id = args.frame_id
                 end.header.stamp = node.get_clock().now().to_msg()
                 end_of_stream.publish(end)
             # The process's exit takes its unacknowledged samples with it.
-            timeout = rclpy.duration.Duration(seconds=ACK_TIMEOUT)
+            timeout = rclpy.duration.Duration(seconds=ACK_TIMEOUT_STOPPED if stop else ACK_TIMEOUT)
             if args.qos == 'reliable':
                 publisher.wait_for_all_acked(timeout)
             end_of_stream.wait_for_all_acked(timeout)
@@ -273,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
               f'from {args.source} published on {topic}', flush=True)
         node.destroy_node()
         rclpy.try_shutdown()
+        stop.exiting()
     return 0
 
 

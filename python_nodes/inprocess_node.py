@@ -20,11 +20,12 @@ from collections import Counter
 import rclpy
 from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
                                 ParameterType, SetParametersResult)
-from rclpy.executors import ExternalShutdownException
 from rclpy.qos import qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
+from rclpy.signals import SignalHandlerOptions
 from rust_vision.msg import Detection, DetectionArray
 import rust_vision_core as rv
 from sensor_msgs.msg import CompressedImage, Image
+from stopping import StopRequest
 
 QOS = {
     'sensor_data': qos_profile_sensor_data,
@@ -111,7 +112,8 @@ def main(argv):
     parser.add_argument('--compressed', action='store_true',
                         help='subscribe to image/compressed (JPEG or PNG) instead of image')
     args = parser.parse_args(rclpy.utilities.remove_ros_args(argv)[1:])
-    rclpy.init(args=argv)
+    stop = StopRequest()
+    rclpy.init(args=argv, signal_handler_options=SignalHandlerOptions.NO)
     node = rclpy.create_node('inprocess_node')
     try:
         state = InProcessNode(node, args.compressed)
@@ -119,16 +121,17 @@ def main(argv):
         node.get_logger().error(f'not started: {e}')
         node.destroy_node()
         rclpy.try_shutdown()
+        stop.exiting()
         return 1
     kind, topic = (CompressedImage, 'image/compressed') if args.compressed else (Image, 'image')
     node.create_subscription(kind, topic, state.on_image, QOS[args.qos])
     try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
+        while not stop:
+            rclpy.spin_once(node, timeout_sec=0.1)
     finally:
         node.destroy_node()
         rclpy.try_shutdown()
+        stop.exiting()
     return 0
 
 

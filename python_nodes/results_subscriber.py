@@ -21,11 +21,12 @@ from collections import OrderedDict
 from pathlib import Path
 
 import rclpy
-from rclpy.executors import ExternalShutdownException
 from rclpy.qos import DurabilityPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
+from rclpy.signals import SignalHandlerOptions
 from rclpy.time import Time
 from rust_vision.msg import DetectionArray, StreamSummary
 from sensor_msgs.msg import Image
+from stopping import StopRequest
 from tqdm import tqdm
 
 QOS = {
@@ -245,7 +246,8 @@ def wait_for_stream(node, tally: Tally, saver: AnnotatedSaver | None,
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv if argv is None else argv
     args = parse_args(rclpy.utilities.remove_ros_args(argv)[1:])
-    rclpy.init(args=argv)
+    stop = StopRequest()
+    rclpy.init(args=argv, signal_handler_options=SignalHandlerOptions.NO)
     node = rclpy.create_node('results_subscriber')
     tally = Tally()
     output = None
@@ -291,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     connected = False
     status = 0
     try:
-        while args.count == 0 or tally.results < args.count:
+        while (args.count == 0 or tally.results < args.count) and not stop:
             seen = tally.results
             rclpy.spin_once(node, timeout_sec=0.1)
             if not connected and subscription.get_publisher_count() > 0:
@@ -316,18 +318,21 @@ def main(argv: list[str] | None = None) -> int:
                 break
             if args.idle_timeout and tally.results and now - last >= args.idle_timeout:
                 break
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
     finally:
         live.close()
         print(tally.report(), flush=True)
         if saver is not None:
+            missing = tally.results - saver.saved
+            why = (f'; {missing} results came without an annotated image (vision_node draws '
+                   'them only once it has matched a subscriber of annotated_image, so the '
+                   'first frames of a late subscriber have none)') if missing > 0 else ''
             print(f'results_subscriber: {saver.saved} annotated frames saved in '
-                  f'{saver.folder}', flush=True)
+                  f'{saver.folder}{why}', flush=True)
         if output is not None and output is not sys.stdout:
             output.close()
         node.destroy_node()
         rclpy.try_shutdown()
+        stop.exiting()
     return status
 
 

@@ -1,6 +1,6 @@
 //! vision_node's diagnostics: every second the pipeline's figures on /diagnostics and as
-//! an rviz text marker, a log line every few seconds, and a warning for each publisher
-//! whose QoS cannot reach the node.
+//! an rviz text marker (the heartbeat), a log line every few seconds while frames come
+//! in, and a warning for each publisher whose QoS cannot reach the node.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -18,7 +18,8 @@ use rust_vision_core::runtime::{ModelState, Runtime};
 
 /// The diagnostics figures as an rviz text marker (rviz has no diagnostics display).
 pub const STATUS_MARKER_TOPIC: &str = "status_marker";
-/// How often diagnostics are published; the log line comes every `LOG_EVERY` of them.
+/// How often diagnostics are published; the log line comes every `LOG_EVERY` of them
+/// when frames came in meanwhile (an idle node logs nothing: diagnostics carry that).
 const DIAGNOSTICS_PERIOD: Duration = Duration::from_secs(1);
 const LOG_EVERY: u64 = 5;
 
@@ -35,7 +36,9 @@ pub fn health_timer(
     let marker: Publisher<Marker> = node.create_publisher(STATUS_MARKER_TOPIC)?;
     let (node, runtime, outputs) = (Arc::clone(node), Arc::clone(runtime), Arc::clone(outputs));
     let mut ticks = 0u64;
+    let mut logged_received = 0u64;
     let mut last = (0u64, 0u64);
+    quiet_qos_conversion();
     let mut warned = HashSet::new();
     let mut publishers = HashMap::new();
     Ok(node
@@ -69,7 +72,8 @@ pub fn health_timer(
                 log_error!(node.logger(), "publishing diagnostics: {e}");
             }
             ticks += 1;
-            if ticks % LOG_EVERY == 1 {
+            if ticks % LOG_EVERY == 1 && report.received != logged_received {
+                logged_received = report.received;
                 let line: Vec<String> = report
                     .values()
                     .iter()
@@ -157,6 +161,16 @@ fn status_marker(header: Header, status: &DiagnosticStatus) -> Marker {
 /// the most common reason for "no detections". Warns once per publisher and topic.
 /// Looks only when the number of publishers changed: rclrs logs an error for every remote
 /// endpoint whose history the middleware does not report.
+/// rclrs logs an ERROR ("History policy is unknown") for every endpoint whose QoS it
+/// converts when the history is unknown, which it is for every endpoint found through
+/// discovery (DDS does not carry the history); the check here reads reliability only.
+/// A healthy run must print no ERROR, so that logger keeps only fatal messages.
+fn quiet_qos_conversion() {
+    if let Ok(logger) = rclrs::Logger::new("QoSProfile.conversion") {
+        let _ = logger.set_level(rclrs::LogSeverity::Fatal);
+    }
+}
+
 fn warn_incompatible_publishers(
     node: &Node,
     topics: &[String],

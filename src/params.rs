@@ -375,6 +375,18 @@ mod tests {
     }
 
     #[test]
+    fn no_name_is_the_prefix_of_a_group_of_others() {
+        // `ros2 param dump` and nested parameter files write `a.b` as key `b` under `a`,
+        // which cannot also hold a value of its own.
+        let names: Vec<_> = parameters().map(|doc| doc.name).collect();
+        for name in &names {
+            let group = format!("{name}.");
+            let clash: Vec<_> = names.iter().filter(|n| n.starts_with(&group)).collect();
+            assert!(clash.is_empty(), "{name} is also the group of {clash:?}");
+        }
+    }
+
+    #[test]
     fn the_readme_table_is_the_schema() {
         let rows = readme_rows();
         let docs: Vec<_> = parameters().collect();

@@ -1,6 +1,8 @@
 """End of stream: the source's EndOfStream, vision_node's StreamSummary, and the
 completeness report of results_subscriber; real processes over DDS."""
 
+import re
+import signal
 import subprocess
 import sys
 
@@ -171,3 +173,28 @@ def test_the_subscriber_counts_duplicates_and_gaps():
         tally.add(dict(record, sequence=sequence))
     assert (tally.results, tally.duplicates, tally.gaps) == (5, 1, 1)  # 4 never came
     assert tally.in_range(0, 4) == 4 and tally.in_range(4, 2) == 1
+
+
+@pytest.mark.parametrize('sig', ['SIGINT', 'SIGTERM'])
+def test_ctrl_c_ends_the_stream_cleanly(sig, vision_node, rclpy_node, collect):
+    """Ctrl-C (or SIGTERM) in the middle of a looping stream: image_publisher still
+    sends its end of stream, exits with status 0 and no traceback, and vision_node
+    summarises exactly the frames it sent."""
+    ns = f'/stopped_{sig.lower()}'
+    vision_node('-r', f'__ns:={ns}', '-p', 'qos:=reliable', '-p', 'overflow:=all')
+    results = collect(DetectionArray, f'{ns}/detections')
+    summaries = collect(StreamSummary, f'{ns}/detections/summary', latched())
+    publisher = subprocess.Popen(
+        [sys.executable, str(installed('image_publisher')), '--loop', '--rate', '30',
+         '--ros-args', '-r', f'__ns:={ns}'],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    spin_until(rclpy_node, lambda: len(results.messages) >= 10, timeout=30)
+    publisher.send_signal(getattr(signal, sig))
+    printed = publisher.communicate(timeout=10)[0]
+    assert publisher.returncode == 0, printed
+    assert 'Traceback' not in printed and 'ERROR' not in printed, printed
+    sent = int(re.search(r'image_publisher: (\d+) frames', printed).group(1))
+    spin_until(rclpy_node, lambda: summaries.messages, timeout=30)
+    summary = summaries.messages[0]
+    assert (summary.frames_sent, summary.frames_received, summary.frames_processed,
+            summary.complete) == (sent, sent, sent, True), printed

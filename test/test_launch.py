@@ -165,6 +165,26 @@ def test_xml_launch_file_uses_what_exists(path):
     check_xml_launch_file(path)
 
 
+def test_the_pipeline_ends_with_its_stream_and_rviz_only_where_installed():
+    """No registry has launch: the event handler and the rviz check are read, not run
+    (checked by hand with ros2/launch 3.4.3: a finite stream ends the launch; Ctrl-C
+    ends every process with status 0; without rviz2 the launch says so and goes on)."""
+    tree = ast.parse((ROOT / 'launch' / 'pipeline.launch.py').read_text())
+    [handler] = calls(tree, 'OnProcessExit')
+    target = {k.arg: k.value for k in handler.keywords}['target_action']
+    subscriber = next(n for n in ast.walk(tree) if isinstance(n, ast.Assign)
+                      and n.targets[0].id == 'subscriber' and calls(n, 'Node'))
+    assert literal({k.arg: k.value for k in calls(subscriber, 'Node')[0].keywords}[
+        'executable']) == 'results_subscriber'
+    assert ast.unparse(target) == 'subscriber'
+    assert [ast.unparse(c.args[0]) for c in calls(tree, 'end_with')] == ['subscriber']
+    assert calls(handler, 'Shutdown')
+    rviz = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == 'rviz')
+    assert "get_package_share_directory('rviz2')" in ast.unparse(rviz)
+    assert [literal(k.value) for c in calls(rviz, 'Node') for k in c.keywords
+            if k.arg == 'package'] == ['rviz2']
+
+
 def test_python_and_xml_twins_declare_the_same_arguments():
     for xml in XML_LAUNCH_FILES:
         python = xml.with_suffix('.py')

@@ -69,7 +69,7 @@ def test_cascade_finds_the_astronauts_face_raw_and_jpeg(vision_node, rclpy_node,
 def test_cascade_classifier_finds_eyes_in_the_face(vision_node, rclpy_node, collect):
     vision_node('-r', '__ns:=/eyes', *BATCH, '-p', 'detector:=cascade',
                 '-p', f'cascade.model:={FACES}', '-p', 'cascade.min_neighbors:=5',
-                '-p', 'classifier:=cascade', '-p', f'classifier.model:={EYES}')
+                '-p', 'classifier:=cascade', '-p', f'classifier_model:={EYES}')
     [result] = run(rclpy_node, collect, 'eyes', frames(rclpy_node, [skimage.data.astronaut()]))
     [face] = result.detections
     assert face.label == 'frontalface_default'
@@ -129,7 +129,7 @@ def test_onnx_classifier_names_the_dominant_channel(
         vision_node, rclpy_node, collect, tmp_path, engine):
     model = onnx_models.classifier(tmp_path / 'classes.onnx', names=onnx_models.NAMES)
     node = vision_node('-r', f'__ns:=/cls_{engine}', *BATCH, '-p', 'classifier:=onnx',
-                       '-p', f'classifier.model:={model}', *ENGINES[engine])
+                       '-p', f'classifier_model:={model}', *ENGINES[engine])
     image = np.zeros((240, 320, 3), np.uint8)
     image[20:100, 20:120] = (220, 30, 30)
     image[130:220, 180:300] = (20, 40, 210)
@@ -156,7 +156,7 @@ def test_onnx_classifier_names_the_dominant_channel(
     (('-p', 'detector:=onnx', '-p', 'onnx.model:={yolo}', '-p', 'onnx_provider:=tensorrt'),
      'onnx_provider tensorrt: no TensorRT execution provider in this library'),
     (('-p', 'onnx_provider:=gpu',), 'is not one of cpu, cuda, tensorrt, auto'),
-    (('-p', 'classifier:=onnx', '-p', 'classifier.model:={wrong_yolo}'),
+    (('-p', 'classifier:=onnx', '-p', 'classifier_model:={wrong_yolo}'),
      'is not 1 x classes'),
 ])
 def test_bad_models_stop_the_node_at_start_up(tmp_path, args, reason):

@@ -192,6 +192,15 @@ def test_incompatible_publisher_is_warned_about(vision_node, rclpy_node, collect
     assert 'rust_vision_test_probe' in warning[0]
 
 
+def test_a_reliable_publisher_matching_logs_no_error(vision_node, rclpy_node, collect):
+    """Matching a publisher runs the QoS check above; a healthy run prints no ERROR."""
+    node = vision_node('-r', '__ns:=/healthy', '-p', 'qos:=reliable')
+    results = collect(DetectionArray, '/healthy/detections')
+    publish_all(rclpy_node, '/healthy/image', [], results)
+    spin_until_time(rclpy_node, 2.5)  # two rounds of the once-a-second check
+    assert '[ERROR]' not in node.output() and 'ERROR' not in node.output(), node.output()
+
+
 def corpus_message(case, stamp):
     fields, data = case['fields'], case['data']
     if 'fill' in data:

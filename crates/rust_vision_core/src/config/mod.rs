@@ -151,7 +151,7 @@ impl PipelineConfig {
             (_, ClassifierKind::Cascade | ClassifierKind::Onnx)
                 if self.classifier_model.model.is_empty() =>
             {
-                Some("classifier cascade or onnx needs classifier.model")
+                Some("classifier cascade or onnx needs classifier_model")
             }
             _ => None,
         };

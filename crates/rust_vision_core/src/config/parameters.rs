@@ -284,7 +284,7 @@ pub const PARAMETERS: &[Param<PipelineConfig>] = &[
         },
     ),
     param(
-        "classifier.model",
+        "classifier_model",
         text(""),
         RUNTIME,
         "classifier cascade: cascade XML run inside each box (haarcascade_eye.xml, \
@@ -295,7 +295,7 @@ pub const PARAMETERS: &[Param<PipelineConfig>] = &[
         },
     ),
     param(
-        "classifier.labels",
+        "classifier_labels",
         text(""),
         RUNTIME,
         "classifier onnx: class names, one per line; empty for the model's metadata",
@@ -305,7 +305,7 @@ pub const PARAMETERS: &[Param<PipelineConfig>] = &[
         },
     ),
     param(
-        "classifier.input_size",
+        "classifier_input_size",
         int(0, 0, 4096),
         RUNTIME,
         "classifier onnx: input width and height for models that leave it open; 0 for 224",
@@ -320,8 +320,8 @@ pub const PARAMETERS: &[Param<PipelineConfig>] = &[
         RUNTIME,
         "Second stage, on each detection's box: none; color (the dominant colour name, \
          from the box's hue histogram); cascade (an attribute found by the cascade \
-         classifier.model inside the box); onnx (top-1 class of the ONNX model \
-         classifier.model)",
+         classifier_model inside the box); onnx (top-1 class of the ONNX model \
+         classifier_model)",
         |c, v| {
             c.classifier = choice(v)?;
             Ok(())
