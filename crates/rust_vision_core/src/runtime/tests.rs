@@ -1,0 +1,167 @@
+//! Unit tests of [`super`] (runtime).
+
+use super::*;
+use crate::frame::RawImage;
+use crate::schema::Value;
+use std::sync::mpsc::{channel, Receiver, Sender};
+
+/// What reaches the test's sink, in order.
+#[derive(Debug)]
+enum Event {
+    Result(u32, u64, usize),
+    Failed(u32, &'static str),
+    Ended(u32, StreamReport),
+    Notice(Level, String),
+}
+
+struct Collect(Mutex<Sender<Event>>);
+
+impl Sink<u32> for Collect {
+    fn result(
+        &self,
+        meta: u32,
+        seq: u64,
+        _: RgbImage,
+        r: &FrameResult,
+        _: Duration,
+    ) -> std::result::Result<(), String> {
+        let _ = lock(&self.0).send(Event::Result(meta, seq, r.detections.len()));
+        Ok(())
+    }
+    fn failed(&self, meta: &u32, _: u64, error: &Error, _: u64) {
+        let _ = lock(&self.0).send(Event::Failed(*meta, error.cause()));
+    }
+    fn stream_ended(&self, meta: u32, report: &StreamReport) {
+        let _ = lock(&self.0).send(Event::Ended(meta, report.clone()));
+    }
+    fn notice(&self, level: Level, message: &str) {
+        let _ = lock(&self.0).send(Event::Notice(level, message.into()));
+    }
+}
+
+/// A 64x48 rgb8 frame with a red square, or a frame whose data is too short.
+fn frame(valid: bool) -> Input {
+    let mut data = vec![90u8; 64 * 48 * 3];
+    for y in 10..30 {
+        for x in 10..30 {
+            data[(y * 64 + x) * 3..][..3].copy_from_slice(&[220, 20, 20]);
+        }
+    }
+    if !valid {
+        data.truncate(100);
+    }
+    Input::Raw(RawImage {
+        width: 64,
+        height: 48,
+        step: 64 * 3,
+        encoding: "rgb8".into(),
+        is_bigendian: false,
+        data: data.into(),
+    })
+}
+
+fn start() -> (Arc<Runtime<u32>>, Receiver<Event>, PipelineConfig) {
+    let (tx, rx) = channel();
+    let mut config = PipelineConfig::defaults();
+    config.overflow = crate::stages::Overflow::All;
+    config.blobs.min_area = 50;
+    config.end_of_stream_timeout = Duration::from_millis(200);
+    let runtime = Runtime::start(&config, Arc::new(Collect(Mutex::new(tx)))).unwrap();
+    (runtime, rx, config)
+}
+
+fn next(rx: &Receiver<Event>) -> Event {
+    rx.recv_timeout(Duration::from_secs(10)).expect("an event")
+}
+
+#[test]
+fn every_frame_is_accounted_for_and_the_stream_summarised_after_its_results() {
+    let (runtime, rx, _) = start();
+    for i in 0..6 {
+        runtime.receive(i, frame(i != 3), Instant::now());
+    }
+    runtime.end_of_stream(100, 7);
+    let mut events = Vec::new();
+    loop {
+        match next(&rx) {
+            Event::Ended(meta, report) => {
+                assert_eq!(meta, 100);
+                assert_eq!((report.sent, report.received), (7, 6));
+                assert_eq!((report.processed, report.failed, report.lost), (5, 1, 1));
+                assert!(!report.complete());
+                break;
+            }
+            Event::Notice(..) => {}
+            event => events.push(event),
+        }
+    }
+    let order: Vec<u32> = events
+        .iter()
+        .map(|e| match e {
+            Event::Result(meta, _, found) => {
+                assert_eq!(*found, 1, "the square");
+                *meta
+            }
+            Event::Failed(meta, cause) => {
+                assert_eq!(*cause, "data_length");
+                *meta
+            }
+            _ => unreachable!(),
+        })
+        .collect();
+    assert_eq!(order, [0, 1, 2, 3, 4, 5]);
+    assert!(runtime
+        .finish()
+        .starts_with("frames received 6, results published 5, failed 1"));
+}
+
+#[test]
+fn a_model_that_fails_to_load_leaves_the_running_pipeline_and_says_why() {
+    let (runtime, rx, mut config) = start();
+    config
+        .apply("cascade.model", &Value::Text("/no/such.xml".into()))
+        .unwrap()
+        .unwrap();
+    config
+        .apply("detector", &Value::Text("cascade".into()))
+        .unwrap()
+        .unwrap();
+    runtime.reconfigure(&config, "detector");
+    loop {
+        match next(&rx) {
+            Event::Notice(Level::Error, message) => {
+                assert!(
+                    message.starts_with("detector not applied, detector blobs"),
+                    "{message}"
+                );
+                assert!(message.contains("/no/such.xml"), "{message}");
+                break;
+            }
+            Event::Notice(..) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(runtime
+        .model_state()
+        .error
+        .unwrap()
+        .contains("/no/such.xml"));
+    runtime.receive(1, frame(true), Instant::now());
+    assert!(matches!(next(&rx), Event::Result(1, 0, 1)));
+    // A knob of the running detector applies at once, from the next frame.
+    config
+        .apply("detector", &Value::Text("blobs".into()))
+        .unwrap()
+        .unwrap();
+    config
+        .apply("blobs.min_area", &Value::Int(1000))
+        .unwrap()
+        .unwrap();
+    runtime.reconfigure(&config, "blobs.min_area");
+    assert!(
+        matches!(next(&rx), Event::Notice(Level::Info, m) if m.starts_with("blobs.min_area changed"))
+    );
+    runtime.receive(2, frame(true), Instant::now());
+    assert!(matches!(next(&rx), Event::Result(2, 1, 0)));
+    assert_eq!(runtime.model_state().error, None);
+}
