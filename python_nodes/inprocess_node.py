@@ -56,7 +56,7 @@ def to_msg(found):
     return Detection(x=x, y=y, width=w, height=h, class_id=found['class_id'],
                      label=found['label'], score=found['score'],
                      objectness=found['objectness'], classification_label=label,
-                     classification_score=score)
+                     classification_score=score, track_id=found['track_id'])
 
 
 class InProcessNode:

@@ -90,7 +90,7 @@ def to_record(msg: DetectionArray, end_to_end: float) -> dict:
             'x': d.x, 'y': d.y, 'width': d.width, 'height': d.height,
             'class_id': d.class_id, 'label': d.label, 'score': d.score,
             'objectness': d.objectness, 'classification_label': d.classification_label,
-            'classification_score': d.classification_score,
+            'classification_score': d.classification_score, 'track_id': d.track_id,
         } for d in msg.detections],
     }
 
@@ -169,7 +169,8 @@ def completeness(summary: StreamSummary, here: int, duplicates: int) -> tuple[st
 
 def describe(record: dict) -> str:
     boxes = ', '.join(
-        f"{d['label']} {d['score']:.2f}"
+        (f"#{d['track_id']} " if d['track_id'] else '')
+        + f"{d['label']} {d['score']:.2f}"
         + (f" ({d['classification_label']} {d['classification_score']:.2f})"
            if d['classification_label'] else '')
         + f" at ({d['x']:.0f}, {d['y']:.0f}) {d['width']:.0f}x{d['height']:.0f}"

@@ -88,6 +88,7 @@ pub fn detection_array(
                 objectness: d.objectness,
                 classification_label,
                 classification_score,
+                track_id: d.track_id,
             }
         })
         .collect();

@@ -35,7 +35,8 @@ def settings(kind, tmp_path):
 
 def fields(result):
     return [(d.x, d.y, d.width, d.height, d.class_id, d.label, d.score, d.objectness,
-             d.classification_label, d.classification_score) for d in result.detections]
+             d.classification_label, d.classification_score, d.track_id)
+            for d in result.detections]
 
 
 @pytest.fixture

@@ -279,3 +279,41 @@ def test_color_classifier_names_each_shape(vision_node, rclpy_node, collect):
             assert box.classification_label == shape.colour, (shape, box)
             assert 0.7 <= box.classification_score <= 1.0
         assert result.classify_time > 0
+
+
+def moving_boxes(frame):
+    """Frame `frame` of two coloured boxes crossing a grey field (one passing above the
+    other), RGB, with each box's (x, y) by true id."""
+    rgb = np.full((240, 320, 3), 90, np.uint8)
+    boxes = {1: (10 + 8 * frame, 40), 2: (250 - 8 * frame, 150)}
+    for (x, y), colour in zip(boxes.values(), [(220, 30, 30), (30, 30, 220)]):
+        rgb[y:y + 40, x:x + 30] = colour
+    return rgb, boxes
+
+
+def test_the_tracker_gives_each_moving_box_one_id(vision_node, rclpy_node, collect):
+    vision_node('-r', '__ns:=/tracked', '-p', 'qos:=reliable', '-p', 'overflow:=all',
+                '-p', 'tracker:=bytetrack', '-p', 'blobs.min_area:=200')
+    results = collect(DetectionArray, '/tracked/detections')
+    frames = [moving_boxes(f) for f in range(25)]
+    stamp = rclpy_node.get_clock().now().to_msg()
+    publish_all(rclpy_node, '/tracked/image',
+                [image_msg(rgb, 'rgb8', f'f{i}', stamp) for i, (rgb, _) in enumerate(frames)],
+                results)
+    spin_until(rclpy_node, lambda: len(results.messages) >= len(frames))
+    ids = {1: set(), 2: set()}
+    for msg, (_, boxes) in zip(results.messages, frames):
+        assert len(msg.detections) == 2, msg.header.frame_id
+        for d in msg.detections:
+            truth = min(boxes, key=lambda k: abs(boxes[k][0] - d.x) + abs(boxes[k][1] - d.y))
+            ids[truth].add(d.track_id)
+    assert len(ids[1]) == len(ids[2]) == 1, ids  # one id each, all along
+    assert ids[1] != ids[2] and 0 not in ids[1] | ids[2], ids
+
+    assert set_parameter(rclpy_node, '/tracked/vision_node', 'tracker', 'none').successful
+    results.messages.clear()
+    publish_all(rclpy_node, '/tracked/image', [image_msg(frames[0][0], 'rgb8', 'off', stamp)],
+                results)
+    [off] = spin_until(rclpy_node, lambda: [m for m in results.messages
+                                            if m.header.frame_id == 'off'])
+    assert [d.track_id for d in off.detections] == [0, 0]

@@ -169,3 +169,15 @@ def test_the_gil_is_released_while_rust_works():
     assert end - start > 0.05  # long enough for the check to mean something
     during = [t for t in ticks if start + 0.02 < t < end - 0.02]
     assert len(during) > 1000, 'Python ran only between calls: the GIL was held'
+
+
+def test_the_tracker_follows_boxes_across_calls():
+    def frame(f):
+        image = np.full((120, 200, 3), 90, np.uint8)
+        image[20:50, 10 + 5 * f:40 + 5 * f] = (20, 20, 220)  # bgr: red, moving right
+        return image
+
+    pipeline = rv.Pipeline({'tracker': 'bytetrack', 'blobs.min_area': 100})
+    ids = {d['track_id'] for f in range(10) for d in pipeline.process(frame(f))}
+    assert len(ids) == 1 and 0 not in ids, ids
+    assert [d['track_id'] for d in rv.Pipeline().process(frame(0))] == [0]

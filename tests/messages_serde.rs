@@ -26,11 +26,13 @@ fn a_detection_array_round_trips_through_json() {
         objectness: 0.8,
         classification_label: "red".into(),
         classification_score: 0.75,
+        track_id: 12,
     }];
     let json = serde_json::to_value(&msg).unwrap();
     assert_eq!(json["header"]["frame_id"], "camera_optical");
     assert_eq!(json["detections"][0]["label"], "face");
     assert_eq!(json["detections"][0]["classification_score"], 0.75);
+    assert_eq!(json["detections"][0]["track_id"], 12);
     let back: DetectionArray = serde_json::from_value(json).unwrap();
     assert_eq!(back, msg);
 }

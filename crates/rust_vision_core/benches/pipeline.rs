@@ -28,6 +28,7 @@ fn pipeline() -> Pipeline {
         detector: Box::new(NoOp),
         classifier: None,
         max_detections: 100,
+        tracker: None,
     }
 }
 

@@ -86,6 +86,7 @@ mod tests {
             score: 0.5,
             objectness: 0.5,
             classification: None,
+            track_id: 0,
         };
         // One well inside, one running off the bottom-right corner.
         annotate(&mut image, &[detection(20.0, 30.0), detection(90.0, 50.0)]);

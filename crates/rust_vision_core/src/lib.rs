@@ -41,6 +41,7 @@ pub mod results;
 pub mod runtime;
 pub mod schema;
 pub mod stages;
+pub mod track;
 
 pub use classify::{Classification, Classifier};
 pub use detect::{BoundingBox, Detection, Detector};

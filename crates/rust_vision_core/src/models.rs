@@ -19,6 +19,7 @@ use crate::detect::{Detector, DetectorKind};
 use crate::error::Result;
 use crate::onnx_model::{OnnxModel, OnnxRuntime};
 use crate::pipeline::Pipeline;
+use crate::track::TrackerKind;
 
 /// Loaded models by what they were loaded from. Only those the current pipeline uses
 /// are kept.
@@ -209,6 +210,7 @@ impl ModelCache {
             detector,
             classifier,
             max_detections: config.max_detections,
+            tracker: (config.tracker == TrackerKind::ByteTrack).then_some(config.bytetrack),
         })
     }
 }

@@ -14,6 +14,7 @@ use crate::decode::{decode, decode_compressed};
 use crate::detect::{Detection, Detector};
 use crate::error::Result;
 use crate::frame::{Input, Limits};
+use crate::track::ByteTrackConfig;
 
 /// The stages a frame goes through, and the limits its input must respect.
 pub struct Pipeline {
@@ -23,6 +24,9 @@ pub struct Pipeline {
     pub classifier: Option<Box<dyn Classifier>>,
     /// At most this many detections are kept (and classified) per frame.
     pub max_detections: usize,
+    /// The tracker's settings; `None` tracks nothing. The tracks themselves are state
+    /// across frames, kept by the stage that runs frames in order ([`crate::track`]).
+    pub tracker: Option<ByteTrackConfig>,
 }
 
 /// Time spent in each stage of one frame.

@@ -48,6 +48,10 @@ pub struct Detection {
     pub objectness: f32,
     /// Second-stage result, when a classifier ran and answered.
     pub classification: Option<Classification>,
+    /// The object's identity across frames, from the tracker ([`crate::track`]); 0 when
+    /// no tracker runs or no track claims the box.
+    #[serde(default)]
+    pub track_id: u64,
 }
 
 /// What a classifier says about one box.

@@ -87,6 +87,7 @@ fn every_corpus_case_gives_its_cause() {
         ),
         classifier: None,
         max_detections: 100,
+        tracker: None,
     };
     for path in cases {
         let case: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();

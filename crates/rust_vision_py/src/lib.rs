@@ -15,7 +15,7 @@ mod errors;
 mod settings;
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
@@ -26,6 +26,7 @@ use vision::decode::Encoding;
 use vision::frame::{CompressedImage, Input, RawImage};
 use vision::models::ModelCache;
 use vision::pipeline::FrameResult;
+use vision::track::Tracking;
 
 use errors::{config_error, core_error, input_error};
 use settings::{from_value, to_value, Settings};
@@ -36,6 +37,8 @@ struct Pipeline {
     config: PipelineConfig,
     models: ModelCache,
     pipeline: Arc<vision::Pipeline>,
+    /// The tracks across calls (setting `tracker`), in the order of the calls.
+    tracking: Mutex<Tracking>,
     /// Names of a ROS parameters file that are the front end's, not the core's.
     #[pyo3(get)]
     ignored: Vec<String>,
@@ -50,9 +53,11 @@ fn configure(settings: &Settings) -> PyResult<PipelineConfig> {
 impl Pipeline {
     fn run(&self, py: Python<'_>, input: Input) -> PyResult<Py<PyList>> {
         let pipeline = Arc::clone(&self.pipeline);
-        let result = py
+        let mut result = py
             .detach(move || pipeline.process(input))
             .map_err(|e| core_error(py, e))?;
+        let mut tracking = self.tracking.lock().unwrap_or_else(|e| e.into_inner());
+        tracking.update(self.pipeline.tracker.as_ref(), &mut result.detections);
         detections(py, &result)
     }
 }
@@ -79,6 +84,7 @@ impl Pipeline {
             config,
             models,
             pipeline: Arc::new(pipeline),
+            tracking: Mutex::default(),
             ignored,
         })
     }
@@ -88,8 +94,7 @@ impl Pipeline {
     fn set(&mut self, py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
         let mut config = self.config.clone();
         config
-            .apply(name, &to_value(name, value)?)
-            .unwrap_or_else(|| Err(vision::ConfigError::invalid(name, "no such setting")))
+            .set(name, &to_value(name, value)?)
             .and_then(|()| config.validate(name))
             .map_err(config_error)?;
         let pipeline = self
@@ -180,7 +185,7 @@ fn array_size(buffer: &PyBuffer<u8>) -> PyResult<(u32, u32)> {
 }
 
 /// One dict per detection: box (x, y, width, height), class_id, label, score,
-/// objectness, and classification (label, score) or None.
+/// objectness, classification (label, score) or None, and track_id (0 untracked).
 fn detections(py: Python<'_>, result: &FrameResult) -> PyResult<Py<PyList>> {
     let out = PyList::empty(py);
     for d in &result.detections {
@@ -196,6 +201,7 @@ fn detections(py: Python<'_>, result: &FrameResult) -> PyResult<Py<PyList>> {
             .as_ref()
             .map(|c| (c.label.clone(), c.score));
         item.set_item("classification", classification)?;
+        item.set_item("track_id", d.track_id)?;
         out.append(item)?;
     }
     Ok(out.unbind())

@@ -24,6 +24,7 @@ use crate::frame::Limits;
 use crate::onnx_model::OnnxRuntime;
 use crate::schema::{self, Value};
 use crate::stages::{Capacities, Overflow};
+use crate::track::{ByteTrackConfig, TrackerKind};
 
 /// Everything a pipeline is configured with: stages, models, limits.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +39,8 @@ pub struct PipelineConfig {
     pub onnx: OnnxSettings,
     pub classifier: ClassifierKind,
     pub classifier_model: ClassifierModel,
+    pub tracker: TrackerKind,
+    pub bytetrack: ByteTrackConfig,
     pub onnx_runtime: OnnxRuntime,
     pub max_detections: usize,
     pub limits: Limits,
@@ -93,6 +96,8 @@ impl PipelineConfig {
             },
             classifier: ClassifierKind::None,
             classifier_model: ClassifierModel::default(),
+            tracker: TrackerKind::None,
+            bytetrack: ByteTrackConfig::DEFAULT,
             onnx_runtime: OnnxRuntime::default(),
             max_detections: 0,
             limits: Limits::default(),
@@ -113,6 +118,12 @@ impl PipelineConfig {
         }))
     }
 
+    /// [`Self::apply`], with no such setting an error too.
+    pub fn set(&mut self, name: &str, value: &Value) -> Result<(), ConfigError> {
+        self.apply(name, value)
+            .unwrap_or_else(|| Err(ConfigError::invalid(name, "no such setting")))
+    }
+
     /// Every setting and its value, in the order of [`PARAMETERS`].
     pub fn settings(&self) -> impl Iterator<Item = (&'static str, &Value)> {
         PARAMETERS.iter().map(|row| row.doc.name).zip(&self.values)
@@ -127,9 +138,7 @@ impl PipelineConfig {
         let mut config = Self::defaults();
         let mut last = "detector";
         for (name, value) in settings {
-            config
-                .apply(name, &value)
-                .unwrap_or_else(|| Err(ConfigError::invalid(name, "no such setting")))?;
+            config.set(name, &value)?;
             last = name;
         }
         config.validate(last)?;
@@ -141,6 +150,7 @@ impl PipelineConfig {
     pub fn validate(&self, name: &str) -> Result<(), ConfigError> {
         self.blobs.validate()?;
         self.cascade.params.validate()?;
+        self.bytetrack.validate()?;
         let missing = match (self.detector, self.classifier) {
             (DetectorKind::Cascade, _) if self.cascade.model.is_empty() => {
                 Some("detector cascade needs cascade.model (an OpenCV cascade XML file)")

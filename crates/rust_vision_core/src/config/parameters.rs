@@ -14,6 +14,7 @@ use crate::schema::{
     choice, choice_of, double, int, param, text, Param, AT_ONCE, RUNTIME, START_UP,
 };
 use crate::stages::{Capacities, Overflow};
+use crate::track::{ByteTrackConfig, TrackerKind};
 
 use super::PipelineConfig;
 
@@ -324,6 +325,71 @@ pub const PARAMETERS: &[Param<PipelineConfig>] = &[
          classifier_model)",
         |c, v| {
             c.classifier = choice(v)?;
+            Ok(())
+        },
+    ),
+    param(
+        "bytetrack.track_high_thresh",
+        double(ByteTrackConfig::DEFAULT.track_high_thresh, 0.0, 1.0),
+        RUNTIME,
+        "tracker bytetrack: detections scoring at least this are matched to tracks first \
+         and may start tracks",
+        |c, v| {
+            c.bytetrack.track_high_thresh = v.double();
+            Ok(())
+        },
+    ),
+    param(
+        "bytetrack.track_low_thresh",
+        double(ByteTrackConfig::DEFAULT.track_low_thresh, 0.0, 1.0),
+        RUNTIME,
+        "tracker bytetrack: detections scoring below this are ignored; between it and \
+         track_high_thresh they only keep existing tracks alive (an occluded object)",
+        |c, v| {
+            c.bytetrack.track_low_thresh = v.double();
+            Ok(())
+        },
+    ),
+    param(
+        "bytetrack.new_track_thresh",
+        double(ByteTrackConfig::DEFAULT.new_track_thresh, 0.0, 1.0),
+        RUNTIME,
+        "tracker bytetrack: a confident detection no track claims starts a track when it \
+         scores at least this",
+        |c, v| {
+            c.bytetrack.new_track_thresh = v.double();
+            Ok(())
+        },
+    ),
+    param(
+        "bytetrack.match_thresh",
+        double(ByteTrackConfig::DEFAULT.match_thresh, 0.0, 1.0),
+        RUNTIME,
+        "tracker bytetrack: largest IoU cost (1 - IoU) of a track-detection match",
+        |c, v| {
+            c.bytetrack.match_thresh = v.double();
+            Ok(())
+        },
+    ),
+    param(
+        "bytetrack.track_buffer",
+        int(ByteTrackConfig::DEFAULT.track_buffer as i64, 1, 100_000),
+        RUNTIME,
+        "tracker bytetrack: frames a track survives without a detection (occlusion, a \
+         missed frame) before it ends; a detection after that gets a new id",
+        |c, v| {
+            c.bytetrack.track_buffer = v.int() as u32;
+            Ok(())
+        },
+    ),
+    param(
+        "tracker",
+        choice_of("none", TrackerKind::NAMES),
+        RUNTIME,
+        "Identities across frames, after classification: none (track_id 0) or bytetrack \
+         (ByteTrack: each detection gets the persistent id of the object it follows)",
+        |c, v| {
+            c.tracker = choice(v)?;
             Ok(())
         },
     ),

@@ -248,6 +248,7 @@ impl Detector for OnnxDetector {
                     score: c.score,
                     objectness: c.objectness,
                     classification: None,
+                    track_id: 0,
                 }
             })
             .collect())

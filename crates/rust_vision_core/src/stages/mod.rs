@@ -24,6 +24,7 @@ use image::RgbImage;
 use crate::error::Error;
 use crate::frame::Input;
 use crate::pipeline::{FrameResult, Pipeline, StageTimings};
+use crate::track::Tracking;
 
 crate::choice! {
     /// What to do with a new frame when the input queue is full.
@@ -262,8 +263,9 @@ fn detect_stage<M>(
     }
 }
 
-/// Classifies the frames in the order they were taken: the workers finish out of order,
-/// so frames wait until their turn.
+/// Classifies and tracks the frames in the order they were taken: the workers finish out
+/// of order, so frames wait until their turn. The tracks live here, across pipeline
+/// swaps; tracking's time counts in the classify stage's.
 fn classify_stage<M>(
     pipeline: &RwLock<Arc<Pipeline>>,
     rx: Receiver<Work<M>>,
@@ -271,12 +273,15 @@ fn classify_stage<M>(
 ) {
     let mut waiting = std::collections::BTreeMap::new();
     let mut next = 0u64;
+    let mut tracking = Tracking::default();
     for work in rx {
         waiting.insert(work.ticket, work);
         while let Some(mut work) = waiting.remove(&next) {
             next += 1;
             work.state = work.state.and_then(|mut f| {
-                f.timings.classify = current(pipeline).classify(&f.image, &mut f.detections)?;
+                let pipeline = current(pipeline);
+                f.timings.classify = pipeline.classify(&f.image, &mut f.detections)?
+                    + tracking.update(pipeline.tracker.as_ref(), &mut f.detections);
                 Ok(f)
             });
             if tx.send(work).is_err() {

@@ -25,6 +25,7 @@ fn pipeline(delay_ms: u64) -> Pipeline {
         detector: Box::new(Slow(Duration::from_millis(delay_ms))),
         classifier: None,
         max_detections: 10,
+        tracker: None,
     }
 }
 

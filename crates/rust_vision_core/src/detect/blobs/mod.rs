@@ -186,6 +186,7 @@ impl Detector for Blobs {
                         score: fill,
                         objectness: fill,
                         classification: None,
+                        track_id: 0,
                     };
                     (c.area, detection)
                 })

@@ -261,6 +261,7 @@ impl Detector for CascadeDetector {
                     score,
                     objectness: score,
                     classification: None,
+                    track_id: 0,
                 }
             })
             .collect())
