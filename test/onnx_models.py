@@ -27,28 +27,44 @@ def _means(inputs):
     return [helper.make_node('ReduceMean', [inputs], ['means'], axes=[2, 3], keepdims=0)]
 
 
-def _save(path, nodes, inputs, output, initializers, names=None):
+def _save(path, nodes, inputs, output, initializers, names=None, metadata=()):
     graph = helper.make_graph(nodes, 'test', [inputs], [output], initializers)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', OPSET)])
     model.ir_version = 8
     if names is not None:
+        metadata = [*metadata, ('names', repr(dict(enumerate(names))))]
+    for key, value in metadata:
         entry = model.metadata_props.add()
-        entry.key = 'names'
-        entry.value = repr(dict(enumerate(names)))
+        entry.key, entry.value = key, value
     onnx.checker.check_model(model)
     onnx.save(model, str(path))
     return path
 
 
-def yolo(path, layout='v8', size=320, names=None, dynamic=False):
-    """A YOLO-layout detector: the BOXES, class c of box i scoring mean(c) * WEIGHTS[i][c]
-    (times OBJECTNESS[i] in YOLOv5's layout)."""
+# What Ultralytics' exports write about each layout, as `auto` reads it.
+ULTRALYTICS_METADATA = {
+    'end2end': [('end2end', 'True'), ('task', 'detect')],
+    'rtdetr': [('description', 'Ultralytics rtdetr-l model trained on coco.yaml'),
+               ('end2end', 'False'), ('task', 'detect')],
+}
+
+
+def yolo(path, layout='v8', size=320, names=None, dynamic=False, metadata=()):
+    """A YOLO-family detector: the BOXES, class c of box i scoring mean(c) * WEIGHTS[i][c]
+    (times OBJECTNESS[i] in YOLOv5's layout). Layouts: v5, v8, end2end (each box's best
+    class and score, as corners; no suppression), rtdetr (boxes as fractions of the
+    input)."""
     n = len(BOXES) + PADDING
     boxes = np.zeros((1, 4, n), np.float32)
     weights = np.zeros((1, 3, n), np.float32)
     objectness = np.zeros((1, 1, n), np.float32)
     for i, (box, weight, obj) in enumerate(zip(BOXES, WEIGHTS, OBJECTNESS)):
         boxes[0, :, i], weights[0, :, i], objectness[0, 0, i] = box, weight, obj
+    if layout == 'end2end':
+        cx, cy, w, h = boxes[0].copy()
+        boxes[0] = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+    elif layout == 'rtdetr':
+        boxes /= size
     side = 'S' if dynamic else size
     inputs = helper.make_tensor_value_info('images', TensorProto.FLOAT, [1, 3, side, side])
     nodes = _means('images') + [
@@ -58,17 +74,24 @@ def yolo(path, layout='v8', size=320, names=None, dynamic=False):
     initializers = [numpy_helper.from_array(boxes, 'boxes'),
                     numpy_helper.from_array(weights, 'weights'),
                     numpy_helper.from_array(np.array([2], np.int64), 'axis2')]
-    if layout == 'v8':
-        nodes.append(helper.make_node('Concat', ['boxes', 'scores'], ['output0'], axis=1))
-        shape = [1, 7, n]
-    else:
+    columns = {'v5': ['boxes', 'objectness', 'scores'], 'v8': ['boxes', 'scores'],
+               'end2end': ['boxes', 'best', 'class'], 'rtdetr': ['boxes', 'scores']}[layout]
+    if layout == 'v5':
         initializers.append(numpy_helper.from_array(objectness, 'objectness'))
-        nodes += [helper.make_node('Concat', ['boxes', 'objectness', 'scores'], ['rows'],
-                                   axis=1),
+    if layout == 'end2end':
+        nodes += [helper.make_node('ReduceMax', ['scores'], ['best'], axes=[1], keepdims=1),
+                  helper.make_node('ArgMax', ['scores'], ['index'], axis=1, keepdims=1),
+                  helper.make_node('Cast', ['index'], ['class'], to=TensorProto.FLOAT)]
+    width = {'v5': 8, 'v8': 7, 'end2end': 6, 'rtdetr': 7}[layout]
+    if layout == 'v8':
+        nodes.append(helper.make_node('Concat', columns, ['output0'], axis=1))
+        shape = [1, width, n]
+    else:
+        nodes += [helper.make_node('Concat', columns, ['rows'], axis=1),
                   helper.make_node('Transpose', ['rows'], ['output0'], perm=[0, 2, 1])]
-        shape = [1, n, 8]
+        shape = [1, n, width]
     output = helper.make_tensor_value_info('output0', TensorProto.FLOAT, shape)
-    return _save(path, nodes, inputs, output, initializers, names)
+    return _save(path, nodes, inputs, output, initializers, names, metadata)
 
 
 def classifier(path, size=64, names=None):
@@ -87,7 +110,8 @@ def wrong_shape(path):
 
 def expected_detections(width, height, colour, layout='v8', size=320, confidence=0.25):
     """What the node must report for a uniform `colour` image: (class, score, box in
-    image pixels, objectness), best first, after per-class NMS at IoU 0.45."""
+    image pixels, objectness), best first, after per-class NMS at IoU 0.45 for the
+    layouts that leave it to the node (v5, v8)."""
     s = min(size / width, size / height)
     nw, nh = round(width * s), round(height * s)
     pad = ((size - nw) // 2, (size - nh) // 2)
@@ -106,7 +130,8 @@ def expected_detections(width, height, colour, layout='v8', size=320, confidence
     found.sort(key=lambda f: -f[1])
     kept = []
     for f in found:
-        if all(k[0] != f[0] or _iou(k[2], f[2]) <= 0.45 for k in kept):
+        if layout in ('end2end', 'rtdetr') or all(
+                k[0] != f[0] or _iou(k[2], f[2]) <= 0.45 for k in kept):
             kept.append(f)
     out = []
     for cls, score, (x0, y0, x1, y1), obj in kept:

@@ -50,7 +50,7 @@ impl OnnxClassifier {
             )
             .into());
         }
-        let labels = class_names(&model, path, labels, classes)?;
+        let labels = class_names(&model, path, labels, Some(classes))?;
         Ok(OnnxClassifier { model, labels })
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::classify::ClassifierKind;
 use crate::detect::blobs::{BlobsConfig, Segmentation};
 use crate::detect::cascade::CascadeParams;
+use crate::detect::onnx::LayoutChoice;
 use crate::detect::DetectorKind;
 use crate::frame::Limits;
 use crate::onnx_model::{Backend, Provider};
@@ -225,8 +226,7 @@ pub const PARAMETERS: &[Param<PipelineConfig>] = &[
         "onnx.model",
         text(""),
         RUNTIME,
-        "onnx: YOLO detection model (.onnx; YOLOv5 or YOLOv8/v11 output layout, recognised \
-         from the output shape)",
+        "onnx: YOLO-family detection model (.onnx; output layout as onnx.layout says)",
         |c, v| {
             c.onnx.model = v.text().into();
             Ok(())
@@ -239,6 +239,20 @@ pub const PARAMETERS: &[Param<PipelineConfig>] = &[
         "onnx: class names, one per line; empty for the names in the model's metadata",
         |c, v| {
             c.onnx.labels = v.text().into();
+            Ok(())
+        },
+    ),
+    param(
+        "onnx.layout",
+        choice_of("auto", LayoutChoice::NAMES),
+        RUNTIME,
+        "onnx: output layout: yolov5 (1 x N x (5+C)); yolov8 (1 x (4+C) x N: YOLOv8, \
+         YOLO11); end2end (1 x N x 6, x1 y1 x2 y2 score class: YOLOv10, YOLO26, nms=True \
+         exports; no NMS applied); rtdetr (1 x N x (4+C), boxes as fractions of the input; \
+         no NMS applied); auto (from Ultralytics' metadata, else the shape; a shape that \
+         fits several layouts is refused)",
+        |c, v| {
+            c.onnx.config.layout = choice(v)?;
             Ok(())
         },
     ),
@@ -257,7 +271,7 @@ pub const PARAMETERS: &[Param<PipelineConfig>] = &[
         "onnx.confidence",
         double(0.25, 0.0, 1.0),
         RUNTIME,
-        "onnx: smallest score reported (class score, times objectness for YOLOv5)",
+        "onnx: smallest score reported (class score, times objectness for yolov5)",
         |c, v| {
             c.onnx.config.confidence = v.double() as f32;
             Ok(())
@@ -267,8 +281,8 @@ pub const PARAMETERS: &[Param<PipelineConfig>] = &[
         "onnx.iou",
         double(0.45, 0.0, 1.0),
         RUNTIME,
-        "onnx: non-maximum suppression: a box overlapping a better one of its class by \
-         more than this IoU is dropped",
+        "onnx: non-maximum suppression (yolov5, yolov8): a box overlapping a better one of \
+         its class by more than this IoU is dropped",
         |c, v| {
             c.onnx.config.iou = v.double() as f32;
             Ok(())

@@ -8,6 +8,7 @@ pub mod tensor;
 mod ort_backend;
 mod tract_backend;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use tract_onnx::pb::tensor_shape_proto::dimension::Value as Dim;
@@ -35,6 +36,9 @@ pub struct OnnxModel {
     pub output_shape: Vec<usize>,
     /// Class names from the model's metadata (`names`, as Ultralytics exports write it).
     pub metadata_names: Vec<String>,
+    /// The model's metadata, key to value (Ultralytics writes `names`, `end2end`,
+    /// `description`, `args` and more).
+    pub metadata: BTreeMap<String, String>,
     /// What runs it, for the log: `tract`, or `ONNX Runtime (CPU, <library>)`, with the
     /// reason for any fallback.
     pub engine_description: String,
@@ -75,11 +79,14 @@ impl OnnxModel {
             }
         };
         let (height, width) = (pick(declared.0, "height")?, pick(declared.1, "width")?);
-        let metadata_names = proto
+        let metadata: BTreeMap<String, String> = proto
             .metadata_props
             .iter()
-            .find(|p| p.key == "names")
-            .map(|p| parse_names(&p.value))
+            .map(|p| (p.key.clone(), p.value.clone()))
+            .collect();
+        let metadata_names = metadata
+            .get("names")
+            .map(|names| parse_names(names))
             .unwrap_or_default();
         let (engine, engine_description) = match choose_engine(runtime)? {
             Choice::Ort(library) => {
@@ -101,6 +108,7 @@ impl OnnxModel {
             input: (width as u32, height as u32),
             output_shape: Vec::new(),
             metadata_names,
+            metadata,
             engine_description,
         };
         model.output_shape = model.probe_output_shape().map_err(fail)?;
@@ -223,21 +231,21 @@ fn parse_names(text: &str) -> Vec<String> {
     names.into_iter().map(|(_, name)| name).collect()
 }
 
-/// The class names of `model` (loaded from `path`) that predicts `classes` classes:
-/// from the `labels` file when given, else from the model's metadata; empty when
-/// neither names them (callers then say `class <n>`). A count that disagrees with the
-/// model is a configuration error.
+/// The class names of `model` (loaded from `path`) that predicts `classes` classes
+/// (`None` where its output does not say how many): from the `labels` file when given,
+/// else from the model's metadata; empty when neither names them (callers then say
+/// `class <n>`). A count that disagrees with the model is a configuration error.
 pub fn class_names(
     model: &OnnxModel,
     path: &Path,
     labels: Option<&Path>,
-    classes: usize,
+    classes: Option<usize>,
 ) -> Result<Vec<String>> {
     let names = match labels {
         Some(file) => read_labels(file)?,
         None => model.metadata_names.clone(),
     };
-    if !names.is_empty() && names.len() != classes {
+    if let Some(classes) = classes.filter(|c| !names.is_empty() && names.len() != *c) {
         return Err(ConfigError::model(
             path,
             format!(
