@@ -23,7 +23,7 @@ RUN     := . $(SETUP) &&
 # Interface packages rclrs and the project use; their dependencies come along.
 INTERFACE_PACKAGES := builtin_interfaces unique_identifier_msgs rosgraph_msgs action_msgs \
 	service_msgs type_description_interfaces rcl_interfaces std_msgs geometry_msgs \
-	sensor_msgs visualization_msgs diagnostic_msgs
+	sensor_msgs visualization_msgs diagnostic_msgs lifecycle_msgs std_srvs
 TEST_INTERFACES := test/interfaces/rust_vision_test_msgs
 
 .PHONY: all ros-env interfaces package build python-core demo test-core test lint bench-node clean

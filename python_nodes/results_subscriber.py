@@ -153,15 +153,18 @@ class Tally:
 
 def completeness(summary: StreamSummary, here: int, duplicates: int) -> tuple[str, int]:
     """The report of a stream whose summary is `summary`, of which `here` results arrived
-    here, and how many frames sent have neither a result here nor a reported failure."""
-    missing = summary.frames_sent - summary.frames_failed - here
+    here, and how many frames sent have neither a result here nor a reported failure or
+    pause."""
+    missing = summary.frames_sent - summary.frames_failed - summary.frames_paused - here
     causes = ', '.join(
         f'{c}: {n}' for c, n in zip(summary.failure_causes, summary.failure_counts))
     text = (f'results_subscriber: end of stream: {summary.frames_sent} frames sent, '
             f'{summary.frames_received} received by vision_node, '
             f'{summary.frames_processed} processed, {summary.frames_failed} failed'
             + (f' ({causes})' if causes else '')
-            + f', {summary.frames_dropped} dropped, {summary.frames_lost} lost in transport; '
+            + f', {summary.frames_dropped} dropped'
+            + (f', {summary.frames_paused} paused' if summary.frames_paused else '')
+            + f', {summary.frames_lost} lost in transport; '
             f'{here} results received here, {max(missing, 0)} frames missing, '
             f'{duplicates} duplicates: ' + ('complete' if missing <= 0 else 'INCOMPLETE'))
     return text, max(missing, 0)

@@ -121,6 +121,7 @@ pub fn stream_summary(header: Header, report: &StreamReport) -> StreamSummary {
         failure_causes,
         failure_counts,
         frames_dropped: report.dropped,
+        frames_paused: report.paused,
         frames_lost: report.lost,
         first_sequence: report.first_sequence,
         duration: report.duration.as_secs_f64(),

@@ -4,11 +4,13 @@
 //! reload and stream accounting are in the core's [`rust_vision_core::runtime`], which
 //! has no ROS dependency. [`node::VisionNode`] wires subscriptions to the runtime and
 //! publishes what its sink gets; [`params`] declares and reads the parameters, [`qos`]
-//! the subscription QoS, [`convert`] maps messages to core types and back, and
-//! [`diagnostics`] publishes the runtime's health.
+//! the subscription QoS, [`convert`] maps messages to core types and back,
+//! [`diagnostics`] publishes the runtime's health, and [`lifecycle`] serves the managed
+//! node's services and `~/enable`.
 
 pub mod convert;
 pub mod diagnostics;
+pub mod lifecycle;
 pub mod node;
 pub mod params;
 pub mod qos;

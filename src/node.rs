@@ -49,14 +49,29 @@ pub struct Outputs {
     pub frame_id: Mutex<String>,
 }
 
-/// The running node: keep it alive while the executor spins, then [`VisionNode::finish`].
+/// vision_node: its parameters, and what the lifecycle has brought up: publishers and
+/// the runtime once configured, subscriptions and diagnostics once active.
 pub struct VisionNode {
-    runtime: Arc<Runtime<Header>>,
     node: Node,
-    _parameters: Parameters,
-    _raw: Option<Subscription<RmwImage>>,
-    _compressed: Option<Subscription<CompressedImage>>,
-    _end_of_stream: Subscription<EndOfStream>,
+    parameters: Parameters,
+    /// Set by `~/enable`; kept across configurations.
+    paused: bool,
+    configured: Option<Configured>,
+    active: Option<Active>,
+}
+
+/// The publishers and the runtime with its models; and, from the first activation, the
+/// end-of-stream subscription, kept while inactive: a new one would be handed the
+/// latched end of a stream summarised already.
+struct Configured {
+    runtime: Arc<Runtime<Header>>,
+    outputs: Arc<Outputs>,
+    end_of_stream: Option<Subscription<EndOfStream>>,
+}
+
+/// The subscriptions and the diagnostics timer.
+struct Active {
+    _inputs: Inputs,
     _timer: Timer,
 }
 
@@ -174,19 +189,22 @@ impl Sink<Header> for Outputs {
 /// The image subscriptions of `config` (raw, compressed or both) and the topics they
 /// listen on, each frame handed to `runtime`.
 struct Inputs {
-    raw: Option<Subscription<RmwImage>>,
-    compressed: Option<Subscription<CompressedImage>>,
-    end_of_stream: Subscription<EndOfStream>,
+    _raw: Option<Subscription<RmwImage>>,
+    _compressed: Option<Subscription<CompressedImage>>,
+    /// Asked for only at the first activation.
+    end_of_stream: Option<Subscription<EndOfStream>>,
     topics: Vec<String>,
     /// History depth of the image subscriptions; None: keep all.
     depth: Option<u32>,
 }
 
 impl Inputs {
+    /// Subscribes to the images of `config`, and (`with_end`) to their end of stream.
     fn subscribe(
         node: &Node,
         config: &NodeConfig,
         runtime: &Arc<Runtime<Header>>,
+        with_end: bool,
     ) -> Result<Self, rclrs::RclrsError> {
         // Backpressure needs a history that never overwrites: KEEP_ALL, reliable.
         let all = config.qos == QosPolicy::Reliable && config.pipeline.overflow == Overflow::All;
@@ -222,20 +240,12 @@ impl Inputs {
             topics.insert(0, raw_topic.clone());
             raw
         });
-        // Reliable and latched, whatever the images' QoS: an end of stream must not be
-        // lost, and may be sent before this node matched the source.
-        let receiver = Arc::clone(runtime);
-        let end_of_stream = node.create_subscription(
-            format!("{raw_topic}/{END_OF_STREAM_SUFFIX}")
-                .as_str()
-                .keep_last(1)
-                .reliable()
-                .transient_local(),
-            move |msg: EndOfStream| receiver.end_of_stream(msg.header, msg.frames),
-        )?;
+        let end_of_stream = with_end
+            .then(|| end_of_stream(node, &raw_topic, runtime))
+            .transpose()?;
         Ok(Inputs {
-            raw,
-            compressed,
+            _raw: raw,
+            _compressed: compressed,
             end_of_stream,
             topics,
             depth,
@@ -243,22 +253,88 @@ impl Inputs {
     }
 }
 
+/// The subscription to the end of stream of `image_topic` (resolved), reliable and
+/// latched whatever the images' QoS: an end of stream must not be lost, and may be sent
+/// before this node matched the source.
+fn end_of_stream(
+    node: &Node,
+    image_topic: &str,
+    runtime: &Arc<Runtime<Header>>,
+) -> Result<Subscription<EndOfStream>, rclrs::RclrsError> {
+    let receiver = Arc::clone(runtime);
+    node.create_subscription(
+        format!("{image_topic}/{END_OF_STREAM_SUFFIX}")
+            .as_str()
+            .keep_last(1)
+            .reliable()
+            .transient_local(),
+        move |msg: EndOfStream| receiver.end_of_stream(msg.header, msg.frames),
+    )
+}
+
 impl VisionNode {
-    /// Declares the parameters on `node`, starts the runtime, subscribes and advertises.
+    /// Declares the parameters on `node`; nothing else until [`Self::configure`].
     pub fn new(node: Node) -> anyhow::Result<Self> {
         let parameters = Parameters::declare(&node)?;
-        let config = parameters.config();
-        let outputs = Arc::new(Outputs::advertise(&node, &config)?);
+        Ok(VisionNode {
+            node,
+            parameters,
+            paused: false,
+            configured: None,
+            active: None,
+        })
+    }
+
+    /// Whether the parameters ask for a managed (lifecycle) node.
+    pub fn managed(&self) -> bool {
+        self.parameters.config().managed
+    }
+
+    pub fn logger(&self) -> rclrs::Logger {
+        self.node.logger().clone()
+    }
+
+    /// Advertises the results and starts the runtime, loading the models.
+    pub fn configure(&mut self) -> anyhow::Result<()> {
+        let config = self.parameters.config();
+        let outputs = Arc::new(Outputs::advertise(&self.node, &config)?);
         let sink: Arc<dyn Sink<Header>> = Arc::clone(&outputs) as _;
         let runtime = Runtime::start(&config.pipeline, sink)?;
-        let inputs = Inputs::subscribe(&node, &config, &runtime)?;
-        let timer = health_timer(&node, &runtime, &outputs, config.qos, inputs.topics.clone())?;
+        runtime.set_paused(self.paused);
         let changes = Arc::clone(&runtime);
-        parameters.on_change(Box::new(move |config, name| {
-            changes.reconfigure(&config.pipeline, name)
-        }));
+        self.parameters
+            .on_change(Some(Box::new(move |config, name| {
+                changes.reconfigure(&config.pipeline, name)
+            })));
+        self.configured = Some(Configured {
+            runtime,
+            outputs,
+            end_of_stream: None,
+        });
+        Ok(())
+    }
+
+    /// Subscribes to the images and starts the diagnostics.
+    pub fn activate(&mut self) -> anyhow::Result<()> {
+        let Some(configured) = &mut self.configured else {
+            anyhow::bail!("not configured");
+        };
+        let (runtime, outputs) = (&configured.runtime, &configured.outputs);
+        let config = self.parameters.config();
+        let first = configured.end_of_stream.is_none();
+        let mut inputs = Inputs::subscribe(&self.node, &config, runtime, first)?;
+        if let Some(end_of_stream) = inputs.end_of_stream.take() {
+            configured.end_of_stream = Some(end_of_stream);
+        }
+        let timer = health_timer(
+            &self.node,
+            runtime,
+            outputs,
+            config.qos,
+            inputs.topics.clone(),
+        )?;
         log_info!(
-            node.logger(),
+            self.node.logger(),
             "listening on {} (qos {}, {}), {}, overflow {}, publishing on {}",
             inputs.topics.join(" and "),
             config.qos.name(),
@@ -269,22 +345,46 @@ impl VisionNode {
             config.pipeline.overflow.name(),
             DETECTIONS_TOPIC,
         );
-        Ok(VisionNode {
-            runtime,
-            node,
-            _parameters: parameters,
-            _raw: inputs.raw,
-            _compressed: inputs.compressed,
-            _end_of_stream: inputs.end_of_stream,
+        self.active = Some(Active {
+            _inputs: inputs,
             _timer: timer,
-        })
+        });
+        Ok(())
     }
 
-    /// Lets the frames in flight through (their results are published), then logs what
-    /// happened to every frame received. Call after the executor stopped.
-    pub fn finish(self) {
-        let tally = self.runtime.finish();
-        log_info!(self.node.logger(), "{tally}");
+    /// Stops taking frames; those in flight are still processed and published.
+    pub fn deactivate(&mut self) {
+        self.active = None;
+    }
+
+    /// Stops taking frames, lets those in flight through (their results are published),
+    /// logs what happened to every frame received, and frees the models and publishers.
+    pub fn cleanup(&mut self) {
+        self.active = None;
+        if let Some(configured) = self.configured.take() {
+            self.parameters.on_change(None);
+            let tally = configured.runtime.finish();
+            log_info!(self.node.logger(), "{tally}");
+        }
+    }
+
+    /// Pauses or resumes detection (`~/enable`); frames received while paused are
+    /// counted, not processed. Says what it did.
+    pub fn set_paused(&mut self, paused: bool) -> String {
+        let changed = std::mem::replace(&mut self.paused, paused) != paused;
+        if let Some(configured) = &self.configured {
+            configured.runtime.set_paused(paused);
+        }
+        let now = if paused { "paused" } else { "enabled" };
+        let message = if changed {
+            format!("detection {now}")
+        } else {
+            format!("detection already {now}")
+        };
+        if changed {
+            log_info!(self.node.logger(), "{message}");
+        }
+        message
     }
 }
 

@@ -26,7 +26,7 @@ def test_the_settings_are_vision_nodes_core_parameters():
     ours = {row['name']: row['default'] for row in rv.PARAMETERS}
     assert ours == {name: node[name] for name in ours}
     assert set(node) - set(ours) == {'qos', 'qos_depth', 'results_depth', 'annotated_depth',
-                                     'transport'}
+                                     'transport', 'managed'}
     threshold = next(row for row in rv.PARAMETERS if row['name'] == 'blobs.threshold')
     assert (threshold['type'], threshold['min'], threshold['max'], threshold['runtime']) \
         == ('integer', 0, 255, True)
@@ -76,7 +76,8 @@ def test_bad_settings_are_refused_with_the_value_and_what_is_allowed():
     assert rv.Pipeline({'onnx.confidence': 1}).settings['onnx.confidence'] == 1.0
     with pytest.raises(rv.ParameterError, match=r'parameter `blobs.bogus`: no such setting'):
         rv.Pipeline({'blobs.bogus': 1})
-    with pytest.raises(rv.ParameterError, match=r'a bool is not a setting value'):
+    with pytest.raises(rv.ParameterError,
+                       match=r'parameter `blobs.threshold`: true is not an integer'):
         rv.Pipeline({'blobs.threshold': True})
     with pytest.raises(rv.ParameterError, match=r'detector cascade needs cascade.model'):
         rv.Pipeline({'detector': 'cascade'})
@@ -89,7 +90,7 @@ def test_settings_come_from_yaml_files_as_vision_node_reads_them(tmp_path):
     shipped = rv.Pipeline(str(ROOT / 'config' / 'vision_node.yaml'))
     assert shipped.settings == rv.Pipeline().settings
     assert shipped.ignored == ['qos', 'qos_depth', 'results_depth', 'annotated_depth',
-                               'transport']  # vision_node's, not the core's
+                               'transport', 'managed']  # vision_node's, not the core's
     nested = tmp_path / 'nested.yaml'
     nested.write_text('detector: blobs\nblobs:\n  threshold: 40\n  min_area: 12\n')
     pipeline = rv.Pipeline(nested)

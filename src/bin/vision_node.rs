@@ -4,6 +4,7 @@
 
 use anyhow::{Context as _, Result};
 use rclrs::{log_error, log_info, Context, CreateBasicExecutor, SpinOptions};
+use rust_vision::lifecycle::{self, Lifecycle};
 use rust_vision::node::VisionNode;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
@@ -55,6 +56,17 @@ fn main() {
     }
 }
 
+/// vision_node with its parameters declared and, unless it is a managed node (which
+/// waits for ~/change_state), configured and active.
+fn start(node: &rclrs::Node) -> Result<VisionNode> {
+    let mut vision = VisionNode::new(node.clone())?;
+    if !vision.managed() {
+        vision.configure()?;
+        vision.activate()?;
+    }
+    Ok(vision)
+}
+
 /// How a run ended, short of a failure of ROS itself.
 enum Outcome {
     Stopped,
@@ -70,13 +82,15 @@ fn run() -> Result<Outcome> {
     let node = executor
         .create_node("vision_node")
         .context("creating the node")?;
-    let vision = match VisionNode::new(node.clone()) {
+    let vision = match start(&node) {
         Ok(vision) => vision,
         Err(e) => {
             log_error!(node.logger(), "not started: {e:#}");
             return Ok(Outcome::NotStarted);
         }
     };
+    let managed = vision.managed();
+    let (worker, services) = lifecycle::serve(&node, vision, managed)?;
 
     // The signal thread holds no node: whatever holds a node when main returns is torn
     // down by the middleware's exit handlers, and a node dropped on another thread after
@@ -91,10 +105,13 @@ fn run() -> Result<Outcome> {
         }
     });
 
-    let errors = executor.spin(SpinOptions::default());
+    let mut errors = executor.spin(SpinOptions::default());
     signal_handle.close();
     let _ = signal_thread.join();
-    vision.finish();
+    // The node's state is the worker's: finish it there, spinning until that is done.
+    let finished = worker.run(|lifecycle: &mut Lifecycle| lifecycle.finish());
+    errors.extend(executor.spin(SpinOptions::new().until_promise_resolved(finished)));
+    drop(services);
     if let Some(e) = errors.into_iter().next() {
         return Err(e).context("spinning");
     }

@@ -6,7 +6,7 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, RwLock};
 
 use rclrs::{MandatoryParameter, Node, ParameterRange, ReadOnlyParameter};
 
@@ -14,7 +14,7 @@ use crate::qos::{QosPolicy, Transport};
 use rust_vision_core::config::{PipelineConfig, PARAMETERS as CORE_PARAMETERS};
 use rust_vision_core::error::ConfigError;
 use rust_vision_core::schema::{
-    self, choice, choice_of, int, param, Doc, Kind, Param, Value, START_UP,
+    self, boolean, choice, choice_of, int, param, Doc, Kind, Param, Value, START_UP,
 };
 
 /// Everything vision_node is configured with: the ROS side, and the pipeline.
@@ -27,6 +27,8 @@ pub struct NodeConfig {
     /// History depth of the annotated image publisher, images.
     pub annotated_depth: u32,
     pub transport: Transport,
+    /// A managed (lifecycle) node: starts unconfigured, driven through `~/change_state`.
+    pub managed: bool,
     pub pipeline: PipelineConfig,
 }
 
@@ -90,6 +92,19 @@ pub const ROS_PARAMETERS: &[Param<NodeConfig>] = &[
             Ok(())
         },
     ),
+    param(
+        "managed",
+        boolean(false),
+        START_UP,
+        "Lifecycle: false (the node configures and activates itself at start) or true (a \
+         managed node: it starts unconfigured and follows ~/change_state: configure loads \
+         the models and advertises, activate subscribes, deactivate stops taking frames, \
+         cleanup frees the models, shutdown finalizes)",
+        |c, v| {
+            c.managed = v.bool();
+            Ok(())
+        },
+    ),
 ];
 
 /// Every parameter of vision_node, in the order of the README's table.
@@ -140,6 +155,7 @@ impl NodeConfig {
             results_depth: 0,
             annotated_depth: 0,
             transport: Transport::Raw,
+            managed: false,
             pipeline: PipelineConfig::defaults(),
         };
         schema::defaults(ROS_PARAMETERS, blank).expect("every row's default is valid (tested)")
@@ -167,7 +183,7 @@ pub struct Parameters {
     /// The rclrs parameter handles, of several types.
     _handles: Vec<Box<dyn std::any::Any + Send + Sync>>,
     config: Arc<RwLock<NodeConfig>>,
-    listener: Arc<OnceLock<ChangeListener>>,
+    listener: Arc<RwLock<Option<ChangeListener>>>,
 }
 
 impl Parameters {
@@ -177,7 +193,7 @@ impl Parameters {
         let mut params = Parameters {
             _handles: Vec::new(),
             config: Arc::new(RwLock::new(NodeConfig::defaults())),
-            listener: Arc::new(OnceLock::new()),
+            listener: Arc::default(),
         };
         for doc in parameters() {
             params.declare_one(node, doc)?;
@@ -193,9 +209,10 @@ impl Parameters {
             .clone()
     }
 
-    /// Sets the function told about every accepted runtime change (once).
-    pub fn on_change(&self, listener: ChangeListener) {
-        let _ = self.listener.set(listener);
+    /// Sets (or, with `None`, removes) the function told about every accepted runtime
+    /// change.
+    pub fn on_change(&self, listener: Option<ChangeListener>) {
+        *self.listener.write().unwrap_or_else(|e| e.into_inner()) = listener;
     }
 
     fn declare_one(&mut self, node: &Node, doc: &'static Doc) -> Result<(), ConfigError> {
@@ -241,6 +258,15 @@ impl Parameters {
                 }
                 self.keep(doc, builder, Value::Text).map_err(declared)?
             }
+            Kind::Bool { value } => {
+                let builder = node
+                    .declare_parameter::<bool>(doc.name)
+                    .default(value)
+                    .description(description)
+                    .discriminate(noting_override(&given, Value::Bool))
+                    .validate(move |v: &bool| check(Value::Bool(*v)));
+                self.keep(doc, builder, Value::Bool).map_err(declared)?
+            }
         };
         self.config
             .write()
@@ -271,7 +297,8 @@ impl Parameters {
             let mut current = config.write().unwrap_or_else(|e| e.into_inner());
             // Validated already; a failure here would mean a race of two changes.
             if current.set(doc.name, &wrap(v.clone())).is_ok() {
-                if let Some(listener) = listener.get() {
+                let listener = listener.read().unwrap_or_else(|e| e.into_inner());
+                if let Some(listener) = listener.as_ref() {
                     listener(&current, doc.name);
                 }
             }

@@ -59,6 +59,7 @@ fn the_readme_table_is_the_schema() {
             Kind::Int { .. } => "int",
             Kind::Double { .. } => "double",
             Kind::Choice { .. } | Kind::Text { .. } => "string",
+            Kind::Bool { .. } => "bool",
         };
         assert_eq!(kind, expected_kind, "{context}");
         let (min, max) = range.split_once("..").unwrap_or(("", ""));
@@ -95,6 +96,10 @@ fn the_readme_table_is_the_schema() {
                     "{context}"
                 );
                 assert!(["path", "any"].contains(&range.as_str()), "{context}");
+            }
+            Kind::Bool { value } => {
+                assert_eq!(default.trim_matches('`'), value.to_string(), "{context}");
+                assert_eq!(range, "`true`, `false`", "{context}");
             }
         }
     }

@@ -16,6 +16,10 @@ pub struct Health {
     pub received: u64,
     pub published: u64,
     pub dropped: u64,
+    /// Frames received while processing was paused, and so not processed.
+    pub paused: u64,
+    /// Whether received frames are counted paused instead of processed.
+    pub pausing: bool,
     pub failures: FailureLog,
     latencies: VecDeque<Duration>,
     last: (Instant, u64, u64),
@@ -30,12 +34,13 @@ struct StreamStart {
     received: u64,
     published: u64,
     dropped: u64,
+    paused: u64,
     failed_by_cause: Vec<(&'static str, u64)>,
     first_at: Option<Instant>,
 }
 
-/// What became of the frames of one stream: every frame received is processed, failed or
-/// dropped, and frames sent but never received are lost.
+/// What became of the frames of one stream: every frame received is processed, failed,
+/// dropped or paused, and frames sent but never received are lost.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StreamReport {
     /// Frames the source says it sent.
@@ -47,6 +52,8 @@ pub struct StreamReport {
     pub failed_by_cause: Vec<(&'static str, u64)>,
     /// Frames dropped by the overflow policy.
     pub dropped: u64,
+    /// Frames received while processing was paused.
+    pub paused: u64,
     /// Frames sent and never received.
     pub lost: u64,
     /// Sequence number of the stream's first frame.
@@ -69,6 +76,9 @@ impl std::fmt::Display for StreamReport {
                 .map(|(cause, n)| format!("{cause}: {n}"))
                 .collect();
             write!(f, " ({})", causes.join(", "))?;
+        }
+        if self.paused > 0 {
+            write!(f, ", {} paused", self.paused)?;
         }
         write!(
             f,
@@ -100,6 +110,7 @@ pub struct HealthReport {
     pub received: u64,
     pub published: u64,
     pub dropped: u64,
+    pub paused: u64,
     pub failed: u64,
     pub failed_by_cause: Vec<(&'static str, u64)>,
     pub depths: Depths,
@@ -112,6 +123,8 @@ impl Health {
             received: 0,
             published: 0,
             dropped: 0,
+            paused: 0,
+            pausing: false,
             failures: FailureLog::new(interval),
             latencies: VecDeque::with_capacity(LATENCY_WINDOW),
             last: (now, 0, 0),
@@ -120,17 +133,22 @@ impl Health {
         }
     }
 
-    /// Counts a received frame; returns its sequence number (0 for the first).
-    pub fn receive(&mut self, now: Instant) -> u64 {
+    /// Counts a received frame; returns its sequence number (0 for the first), or `None`
+    /// when processing is paused (the frame is counted paused).
+    pub fn receive(&mut self, now: Instant) -> Option<u64> {
         self.stream.first_at.get_or_insert(now);
         self.last_received_at = Some(now);
         self.received += 1;
-        self.received - 1
+        if self.pausing {
+            self.paused += 1;
+            return None;
+        }
+        Some(self.received - 1)
     }
 
-    /// Frames received and not yet processed, failed or dropped.
+    /// Frames received and not yet processed, failed, dropped or paused.
     pub fn in_flight(&self) -> u64 {
-        self.received - self.published - self.failures.total() - self.dropped
+        self.received - self.published - self.failures.total() - self.dropped - self.paused
     }
 
     /// Frames received since the current stream started.
@@ -167,6 +185,7 @@ impl Health {
             failed: failed_by_cause.iter().map(|(_, n)| n).sum(),
             failed_by_cause,
             dropped: self.dropped - start.dropped,
+            paused: self.paused - start.paused,
             lost: sent.saturating_sub(received),
             first_sequence: start.received,
             duration: start
@@ -177,6 +196,7 @@ impl Health {
             received: self.received,
             published: self.published,
             dropped: self.dropped,
+            paused: self.paused,
             failed_by_cause: self.failures.totals().collect(),
             first_at: None,
         };
@@ -212,6 +232,7 @@ impl Health {
             received: self.received,
             published: self.published,
             dropped: self.dropped,
+            paused: self.paused,
             failed: self.failures.total(),
             failed_by_cause: self.failures.totals().collect(),
             depths,
@@ -240,6 +261,7 @@ impl HealthReport {
             ("frames received".into(), self.received.to_string()),
             ("results published".into(), self.published.to_string()),
             ("frames dropped".into(), self.dropped.to_string()),
+            ("frames paused".into(), self.paused.to_string()),
             ("frames failed".into(), self.failed.to_string()),
         ];
         for (cause, n) in &self.failed_by_cause {
@@ -280,7 +302,7 @@ mod tests {
         let at = |ms| t0 + Duration::from_millis(ms);
         let mut health = Health::new(Duration::from_secs(5), t0);
         for ms in 0..5 {
-            assert_eq!(health.receive(at(ms)), ms);
+            assert_eq!(health.receive(at(ms)), Some(ms));
         }
         health.published(Duration::ZERO);
         health.published(Duration::ZERO);
@@ -299,6 +321,7 @@ mod tests {
                 failed: 1,
                 failed_by_cause: vec![("bad input", 1)],
                 dropped: 1,
+                paused: 0,
                 lost: 1,
                 first_sequence: 0,
                 duration: Duration::from_millis(100),
@@ -306,14 +329,23 @@ mod tests {
         );
         assert!(!first.complete());
         // The next stream counts from here.
-        assert_eq!(health.receive(at(200)), 5);
+        assert_eq!(health.receive(at(200)), Some(5));
         health.failed("decode", at(201));
-        assert_eq!(health.receive(at(202)), 6);
+        assert_eq!(health.receive(at(202)), Some(6));
         health.published(Duration::ZERO);
-        assert_eq!(health.stream_received(), 2);
-        let second = health.end_stream(2, at(300));
+        // Frames received while paused are counted, and numbered as received.
+        health.pausing = true;
+        assert_eq!(health.receive(at(203)), None);
+        assert_eq!(health.in_flight(), 0);
+        health.pausing = false;
+        assert_eq!(health.receive(at(204)), Some(8));
+        health.published(Duration::ZERO);
+        assert_eq!(health.stream_received(), 4);
+        let second = health.end_stream(4, at(300));
         assert_eq!(second.first_sequence, 5);
-        assert_eq!((second.processed, second.failed, second.lost), (1, 1, 0));
+        assert_eq!((second.processed, second.failed, second.lost), (2, 1, 0));
+        assert_eq!(second.paused, 1);
+        assert!(second.to_string().contains(", 1 paused,"), "{second}");
         assert_eq!(second.failed_by_cause, vec![("decode", 1)]);
         assert_eq!(second.duration, Duration::from_millis(100));
         let third = health.end_stream(0, at(400));

@@ -71,6 +71,9 @@ pub enum Kind {
     Text {
         value: &'static str,
     },
+    Bool {
+        value: bool,
+    },
 }
 
 /// A setting's value, of any of the kinds; in a settings file (serde), a number or a
@@ -78,6 +81,7 @@ pub enum Kind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Value {
+    Bool(bool),
     Int(i64),
     Double(f64),
     Text(Arc<str>),
@@ -97,8 +101,13 @@ impl Value {
         match self {
             Value::Double(v) => *v,
             Value::Int(v) => *v as f64,
-            Value::Text(_) => 0.0,
+            Value::Text(_) | Value::Bool(_) => 0.0,
         }
+    }
+
+    /// The truth value; false for another kind.
+    pub fn bool(&self) -> bool {
+        matches!(self, Value::Bool(true))
     }
 
     /// The text; empty for a number.
@@ -113,6 +122,7 @@ impl Value {
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Value::Bool(v) => write!(f, "{v}"),
             Value::Int(v) => write!(f, "{v}"),
             Value::Double(v) => write!(f, "{v:?}"),
             Value::Text(v) => write!(f, "\"{v}\""),
@@ -127,6 +137,7 @@ impl Kind {
             Kind::Int { value, .. } => Value::Int(value),
             Kind::Double { value, .. } => Value::Double(value),
             Kind::Choice { value, .. } | Kind::Text { value } => Value::Text(value.into()),
+            Kind::Bool { value } => Value::Bool(value),
         }
     }
 
@@ -136,6 +147,7 @@ impl Kind {
             Kind::Int { .. } => "integer",
             Kind::Double { .. } => "double",
             Kind::Choice { .. } | Kind::Text { .. } => "string",
+            Kind::Bool { .. } => "bool",
         }
     }
 
@@ -145,16 +157,18 @@ impl Kind {
             Kind::Int { .. } => "an integer",
             Kind::Double { .. } => "a double",
             Kind::Choice { .. } | Kind::Text { .. } => "a string",
+            Kind::Bool { .. } => "a bool",
         }
     }
 
-    /// The allowed values: `0..255`, `0.0..1.0`, `a, b, c` or `text`.
+    /// The allowed values: `0..255`, `0.0..1.0`, `a, b, c`, `text` or `true, false`.
     pub fn range(&self) -> String {
         match self {
             Kind::Int { min, max, .. } => format!("{min}..{max}"),
             Kind::Double { min, max, .. } => format!("{min:?}..{max:?}"),
             Kind::Choice { choices, .. } => choices.join(", "),
             Kind::Text { .. } => "text".into(),
+            Kind::Bool { .. } => "true, false".into(),
         }
     }
 
@@ -183,7 +197,8 @@ impl Kind {
             }
             (Kind::Int { .. }, Value::Int(_))
             | (Kind::Double { .. }, Value::Double(_))
-            | (Kind::Choice { .. } | Kind::Text { .. }, Value::Text(_)) => Ok(()),
+            | (Kind::Choice { .. } | Kind::Text { .. }, Value::Text(_))
+            | (Kind::Bool { .. }, Value::Bool(_)) => Ok(()),
             (kind, value) => invalid(format!("{value} is not {}", kind.a_type_name())),
         }
     }
@@ -261,6 +276,11 @@ pub const fn double(value: f64, min: f64, max: f64) -> Kind {
 /// A setting chosen by name.
 pub const fn choice_of(value: &'static str, choices: &'static [&'static str]) -> Kind {
     Kind::Choice { value, choices }
+}
+
+/// A true-or-false setting.
+pub const fn boolean(value: bool) -> Kind {
+    Kind::Bool { value }
 }
 
 /// A text setting.

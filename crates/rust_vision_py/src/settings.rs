@@ -19,10 +19,11 @@ fn parameter_error(name: &str, reason: impl std::fmt::Display) -> PyErr {
     ParameterError::new_err(format!("parameter `{name}`: {reason}"))
 }
 
-/// A Python value as a setting value: int, float or str (the row checks the rest).
+/// A Python value as a setting value: bool, int, float or str (the row checks the rest).
 pub fn to_value(name: &str, value: &Bound<'_, PyAny>) -> PyResult<Value> {
+    // Before int: a Python bool is an int.
     if value.is_instance_of::<PyBool>() {
-        return Err(parameter_error(name, "a bool is not a setting value"));
+        return Ok(Value::Bool(value.extract::<bool>()?));
     }
     if let Ok(v) = value.extract::<i64>() {
         return Ok(Value::Int(v));
@@ -32,13 +33,17 @@ pub fn to_value(name: &str, value: &Bound<'_, PyAny>) -> PyResult<Value> {
     }
     match value.extract::<String>() {
         Ok(v) => Ok(Value::Text(v.into())),
-        Err(_) => Err(parameter_error(name, "expected an int, a float or a str")),
+        Err(_) => Err(parameter_error(
+            name,
+            "expected a bool, an int, a float or a str",
+        )),
     }
 }
 
 /// A setting value as a Python object.
 pub fn from_value<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
     Ok(match value {
+        Value::Bool(v) => v.into_pyobject(py)?.to_owned().into_any(),
         Value::Int(v) => v.into_pyobject(py)?.into_any(),
         Value::Double(v) => v.into_pyobject(py)?.into_any(),
         Value::Text(v) => (&**v).into_pyobject(py)?.into_any(),
@@ -111,7 +116,8 @@ fn flatten(prefix: &str, yaml: &Yaml, out: &mut Settings) -> Result<(), String> 
             None => Value::Double(n.as_f64().unwrap_or(f64::NAN)),
         },
         Yaml::String(s) => Value::Text(s.as_str().into()),
-        _ => return Err(format!("`{prefix}` is not a number or a string")),
+        Yaml::Bool(b) => Value::Bool(*b),
+        _ => return Err(format!("`{prefix}` is not a bool, a number or a string")),
     };
     out.push((prefix.to_string(), value));
     Ok(())
@@ -137,7 +143,7 @@ pub fn parameters(py: Python<'_>) -> PyResult<Bound<'_, PyList>> {
                 d.set_item("max", max)?;
             }
             Kind::Choice { choices, .. } => d.set_item("choices", choices.to_vec())?,
-            Kind::Text { .. } => {}
+            Kind::Text { .. } | Kind::Bool { .. } => {}
         }
         d.set_item("runtime", doc.runtime())?;
         d.set_item("description", doc.description)?;

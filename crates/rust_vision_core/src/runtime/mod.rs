@@ -137,9 +137,12 @@ impl<M: Send + 'static> Runtime<M> {
     }
 
     /// Numbers a received frame and queues it; counts frames the overflow policy drops.
-    /// With overflow `all` and a full queue, waits for room.
+    /// With overflow `all` and a full queue, waits for room. While paused, the frame is
+    /// counted paused instead.
     pub fn receive(&self, meta: M, input: Input, received_at: Instant) {
-        let sequence = lock(&self.health).receive(received_at);
+        let Some(sequence) = lock(&self.health).receive(received_at) else {
+            return;
+        };
         let job = Job {
             meta,
             sequence,
@@ -292,6 +295,13 @@ impl<M: Send + 'static> Runtime<M> {
         }
     }
 
+    /// Pauses processing (frames received are counted paused) or resumes it; says
+    /// whether this changed anything.
+    pub fn set_paused(&self, paused: bool) -> bool {
+        let mut health = lock(&self.health);
+        std::mem::replace(&mut health.pausing, paused) != paused
+    }
+
     /// Lets the frames in flight through (the sink gets their results), summarises an
     /// end of stream being waited for as it stands, waits for model loads under way,
     /// then returns what became of every frame received: `frames received R, results
@@ -317,7 +327,7 @@ impl<M: Send + 'static> Runtime<M> {
             .map(|(cause, n)| format!("{cause}: {n}"))
             .collect();
         format!(
-            "frames received {}, results published {}, failed {}{}, dropped {}",
+            "frames received {}, results published {}, failed {}{}, dropped {}, paused {}",
             health.received,
             health.published,
             health.failures.total(),
@@ -327,6 +337,7 @@ impl<M: Send + 'static> Runtime<M> {
                 format!(" ({})", causes.join(", "))
             },
             health.dropped,
+            health.paused,
         )
     }
 }
