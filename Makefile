@@ -54,12 +54,21 @@ endef
 GENERATE := $(RUN) PYTHONPATH=$(CURDIR)/tools:$$PYTHONPATH python3 -m rosidl_rs_gen \
 	--overlay $(OVERLAY)
 
+# vision_msgs (optional: vision_node then also publishes vision_msgs/Detection2DArray).
+# No registry carries it, so where none is installed (outside the overlay) the test
+# stand-in test/interfaces/vision_msgs (same names and fields) is built instead.
+VISION_MSGS_STANDIN := test/interfaces/vision_msgs
+installed_vision_msgs = $(shell . $(SETUP) >/dev/null 2>&1; IFS=:; for p in $$AMENT_PREFIX_PATH; do \
+	[ "$$p" != "$(OVERLAY)" ] && [ -e "$$p/share/ament_index/resource_index/packages/vision_msgs" ] \
+	&& echo "$$p" && break; done)
+
 # The test interfaces, and the rclrs crates of everything but this package's own messages
 # (the package build adds those).
 interfaces: ros-env
 	@mkdir -p $(BUILD)
 	$(foreach pkg,$(TEST_INTERFACES),$(call cmake_package,$(notdir $(pkg)),$(pkg)))
-	$(GENERATE) $(INTERFACE_PACKAGES) $(notdir $(TEST_INTERFACES))
+	$(if $(installed_vision_msgs),@echo "vision_msgs: the one installed in $(installed_vision_msgs)",$(call cmake_package,vision_msgs,$(VISION_MSGS_STANDIN)))
+	$(GENERATE) $(INTERFACE_PACKAGES) $(notdir $(TEST_INTERFACES)) vision_msgs
 
 # The rust_vision package itself, as colcon would build it: messages, vision_node
 # (release, installed into the overlay's lib/rust_vision), Python nodes, launch files.
@@ -67,10 +76,14 @@ interfaces: ros-env
 package: interfaces
 	$(call cmake_package,rust_vision,.,-DRUST_VISION_CRATE_PREFIX=$(OVERLAY) \
 	  -DRUST_VISION_CARGO_TARGET_DIR=$(CARGO_TARGET_DIR))
-	$(GENERATE) --layout-probe $(INTERFACE_PACKAGES) $(notdir $(TEST_INTERFACES)) rust_vision
+	$(GENERATE) --layout-probe $(INTERFACE_PACKAGES) $(notdir $(TEST_INTERFACES)) vision_msgs \
+	  rust_vision
+
+# The Makefile always has vision_msgs (installed, or the test stand-in).
+FEATURES := --features rust_vision/vision_msgs
 
 build: package
-	$(RUN) cargo build --workspace --all-targets
+	$(RUN) cargo build --workspace --all-targets $(FEATURES)
 
 # The pipeline on real photos: image_publisher -> vision_node (face cascade) ->
 # results_subscriber, annotated frames in demo_output/
@@ -98,7 +111,7 @@ python-core: package
 	    --no-deps --force-reinstall $$(ls -t $(BUILD)/wheels/rust_vision_core-*.whl | head -1); fi
 
 test: test-core build python-core
-	$(RUN) cargo test --workspace --exclude rust_vision_core --exclude rust_vision_py
+	$(RUN) cargo test --workspace --exclude rust_vision_core --exclude rust_vision_py $(FEATURES)
 	$(RUN) python3 -m pytest -ra test
 
 # vision_node against the rclpy + OpenCV/onnxruntime node a user would write instead
@@ -108,7 +121,8 @@ bench-node: package
 
 lint: package
 	cargo fmt --all -- --check
-	$(RUN) cargo clippy --workspace --all-targets -- -D warnings
+	$(RUN) cargo clippy --workspace --all-targets $(FEATURES) -- -D warnings
+	$(RUN) cargo clippy --package rust_vision --all-targets -- -D warnings
 	$(RUN) flake8 tools test python_nodes launch
 
 clean:

@@ -29,6 +29,10 @@ endif()
 if(NOT "${RUST_VISION_CRATE_PREFIX}" STREQUAL "${_prefix}")
   set(_ament "${RUST_VISION_CRATE_PREFIX}:${_ament}")
 endif()
+set(_features "")
+if(RUST_VISION_FEATURES)
+  set(_features --features "rust_vision/${RUST_VISION_FEATURES}")
+endif()
 # One cargo run builds both: they share the core's compiled crates.
 message(STATUS "rust_vision: cargo build --profile ${RUST_VISION_CARGO_PROFILE}: vision_node and the Python module")
 execute_process(
@@ -37,7 +41,7 @@ execute_process(
     "CARGO_TARGET_DIR=${RUST_VISION_CARGO_TARGET_DIR}"
     "${RUST_VISION_CARGO}" build --manifest-path "${RUST_VISION_SOURCE_DIR}/Cargo.toml"
       --profile "${RUST_VISION_CARGO_PROFILE}" --package rust_vision --bin vision_node
-      --package rust_vision_py --lib
+      --package rust_vision_py --lib ${_features}
   RESULT_VARIABLE _result)
 if(NOT _result EQUAL 0)
   message(FATAL_ERROR "rust_vision: cargo build failed (${_result})")

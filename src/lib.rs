@@ -5,8 +5,9 @@
 //! has no ROS dependency. [`node::VisionNode`] wires subscriptions to the runtime and
 //! publishes what its sink gets; [`params`] declares and reads the parameters, [`qos`]
 //! the subscription QoS, [`convert`] maps messages to core types and back,
-//! [`diagnostics`] publishes the runtime's health, and [`lifecycle`] serves the managed
-//! node's services and `~/enable`.
+//! [`diagnostics`] publishes the runtime's health, [`lifecycle`] serves the managed
+//! node's services and `~/enable`, and [`vision_msgs`] is the optional
+//! vision_msgs/Detection2DArray output.
 
 pub mod convert;
 pub mod diagnostics;
@@ -14,3 +15,4 @@ pub mod lifecycle;
 pub mod node;
 pub mod params;
 pub mod qos;
+pub mod vision_msgs;

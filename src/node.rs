@@ -18,6 +18,7 @@ use crate::convert::{compressed_image, detection_array, image_msg, raw_image, st
 use crate::diagnostics::health_timer;
 use crate::params::{NodeConfig, Parameters};
 use crate::qos::QosPolicy;
+use crate::vision_msgs::VisionMsgs;
 use rust_vision_core::annotate::annotate;
 use rust_vision_core::error::Error;
 use rust_vision_core::health::StreamReport;
@@ -45,6 +46,8 @@ pub struct Outputs {
     /// The resolved annotated image topic, for graph queries.
     annotated_topic: String,
     summary: Publisher<StreamSummary>,
+    /// vision_msgs/Detection2DArray, with `publish_vision_msgs`.
+    vision_msgs: Option<VisionMsgs>,
     /// frame_id of the latest result: the frame the status marker is drawn in.
     pub frame_id: Mutex<String>,
 }
@@ -103,8 +106,14 @@ impl Outputs {
                 .reliable()
                 .transient_local(),
         )?;
+        let vision_msgs = if config.publish_vision_msgs {
+            VisionMsgs::advertise(node, config.results_depth)?
+        } else {
+            None
+        };
         Ok(Outputs {
             node: Arc::clone(node),
+            vision_msgs,
             detections,
             annotated_topic: annotated.topic_name(),
             annotated,
@@ -142,6 +151,9 @@ impl Sink<Header> for Outputs {
         }
         if let Ok(mut frame_id) = self.frame_id.lock() {
             frame_id.clone_from(&header.frame_id);
+        }
+        if let Some(vision_msgs) = &self.vision_msgs {
+            vision_msgs.publish(&header, result)?;
         }
         let msg = detection_array(header, sequence, result, latency);
         self.detections.publish(msg).map_err(|e| e.to_string())

@@ -312,3 +312,13 @@ def assert_matches_truth(result, shapes, min_iou=0.9):
         truth = (shape.x, shape.y, shape.width, shape.height)
         best = max(iou(truth, box) for box in boxes)
         assert best >= min_iou, f'{result.header.frame_id}: {shape} best IoU {best:.3f}'
+
+
+def moving_boxes(frame):
+    """Frame `frame` of two coloured boxes crossing a grey field (one passing above the
+    other), RGB, with each box's (x, y) by true id."""
+    rgb = np.full((240, 320, 3), 90, np.uint8)
+    boxes = {1: (10 + 8 * frame, 40), 2: (250 - 8 * frame, 150)}
+    for (x, y), colour in zip(boxes.values(), [(220, 30, 30), (30, 30, 220)]):
+        rgb[y:y + 40, x:x + 30] = colour
+    return rgb, boxes

@@ -8,8 +8,8 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from conftest import (assert_matches_truth, end_of_stream, image_msg, latched, publish_all,
-                      ROOT, set_parameter, spin_until, spin_until_time)
+from conftest import (assert_matches_truth, end_of_stream, image_msg, latched, moving_boxes,
+                      publish_all, ROOT, set_parameter, spin_until, spin_until_time)
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import Log
 from rclpy.qos import qos_profile_sensor_data
@@ -279,16 +279,6 @@ def test_color_classifier_names_each_shape(vision_node, rclpy_node, collect):
             assert box.classification_label == shape.colour, (shape, box)
             assert 0.7 <= box.classification_score <= 1.0
         assert result.classify_time > 0
-
-
-def moving_boxes(frame):
-    """Frame `frame` of two coloured boxes crossing a grey field (one passing above the
-    other), RGB, with each box's (x, y) by true id."""
-    rgb = np.full((240, 320, 3), 90, np.uint8)
-    boxes = {1: (10 + 8 * frame, 40), 2: (250 - 8 * frame, 150)}
-    for (x, y), colour in zip(boxes.values(), [(220, 30, 30), (30, 30, 220)]):
-        rgb[y:y + 40, x:x + 30] = colour
-    return rgb, boxes
 
 
 def test_the_tracker_gives_each_moving_box_one_id(vision_node, rclpy_node, collect):

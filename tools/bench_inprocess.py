@@ -12,15 +12,10 @@ they add the message's serialisation, transport and the result's way back.
 """
 
 import argparse
-import os
 import statistics
 import sys
-import threading
 import time
 
-import rclpy
-from rclpy.executors import SingleThreadedExecutor
-from rclpy.signals import SignalHandlerOptions
 import rust_vision_core as rv
 
 import bench_node
@@ -45,21 +40,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--frames', type=int, default=100, help='frames per row (100)')
     args = parser.parse_args()
-    os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
-    os.environ.setdefault('ROS_DOMAIN_ID', str(100 + os.getpid() % 100))
-    for variable in ('FASTRTPS_DEFAULT_PROFILES_FILE', 'FASTDDS_DEFAULT_PROFILES_FILE'):
-        os.environ[variable] = str(bench_node.ROOT / 'config' / 'fastdds_large_images.xml')
-    rclpy.init(signal_handler_options=SignalHandlerOptions.NO)
-    node = rclpy.create_node('bench_inprocess')
-    executor = SingleThreadedExecutor()
-    executor.add_node(node)
-    done = threading.Event()
+    profile = str(bench_node.ROOT / 'config' / 'fastdds_large_images.xml')
+    with bench_node.ros_session('bench_inprocess', profile) as node:
+        table(node, args.frames)
+    return 0
 
-    def spin():
-        while not done.is_set():
-            executor.spin_once(timeout_sec=0.1)
-    spinner = threading.Thread(target=spin)
-    spinner.start()
+
+def table(node, frames_per_row):
     params = ['--ros-args', '-p', 'qos:=reliable', '-p', 'overflow:=all']
     commands = {
         'vision_node (DDS)': [installed('vision_node'), *params],
@@ -69,26 +56,18 @@ def main():
     print('| frame | in-process call | vision_node over DDS | inprocess_node over DDS | '
           'DDS round trip / in-process |')
     print('|---|---|---|---|---|')
-    try:
-        for width, height in ((640, 480), (1920, 1080)):
-            frames = [scene_bgr(width, height, seed) for seed in range(4)]
-            rows = {'in-process': in_process(frames, args.frames)}
-            workload = Workload(f'{width}x{height}', args.frames, [], ['blobs'])
-            messages = [image_msg(f) for f in frames]
-            for name, command in commands.items():
-                rows[name] = run(node, messages, workload, command, 1)
-            cells = [f'{r["fps"]:.0f}/s, p50/p99 {r["p50"]:.1f}/{r["p99"]:.1f} ms'
-                     for r in rows.values()]
-            ratio = rows['vision_node (DDS)']['p50'] / rows['in-process']['p50']
-            print(f'| {width}x{height} bgr8, blobs | {" | ".join(cells)} | {ratio:.1f}x |',
-                  flush=True)
-    finally:
-        done.set()
-        spinner.join()
-        executor.shutdown()
-        node.destroy_node()
-        rclpy.shutdown()
-    return 0
+    for width, height in ((640, 480), (1920, 1080)):
+        frames = [scene_bgr(width, height, seed) for seed in range(4)]
+        rows = {'in-process': in_process(frames, frames_per_row)}
+        workload = Workload(f'{width}x{height}', frames_per_row, [], ['blobs'])
+        messages = [image_msg(f) for f in frames]
+        for name, command in commands.items():
+            rows[name] = run(node, messages, workload, command, 1)
+        cells = [f'{r["fps"]:.0f}/s, p50/p99 {r["p50"]:.1f}/{r["p99"]:.1f} ms'
+                 for r in rows.values()]
+        ratio = rows['vision_node (DDS)']['p50'] / rows['in-process']['p50']
+        print(f'| {width}x{height} bgr8, blobs | {" | ".join(cells)} | {ratio:.1f}x |',
+              flush=True)
 
 
 if __name__ == '__main__':

@@ -28,6 +28,7 @@ gives the medians of the publish() call here and of its own account of each fram
 """
 
 import argparse
+import contextlib
 import faulthandler
 import json
 import os
@@ -227,6 +228,39 @@ class Harness:
         return True
 
 
+@contextlib.contextmanager
+def ros_session(name, dds_profile):
+    """An rclpy node `name` spun on a thread of its own, in a ROS domain of this process
+    (localhost only), every process with the Fast DDS profile `dds_profile` ('' for Fast
+    DDS's defaults)."""
+    os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
+    os.environ.setdefault('ROS_DOMAIN_ID', str(100 + os.getpid() % 100))
+    if dds_profile:
+        # Fast DDS 2 (Jazzy) reads the first, Fast DDS 3 (Kilted) the second.
+        for variable in ('FASTRTPS_DEFAULT_PROFILES_FILE', 'FASTDDS_DEFAULT_PROFILES_FILE'):
+            os.environ[variable] = dds_profile
+    # rclpy's own SIGINT handler would shut this process down with each node it stops.
+    rclpy.init(signal_handler_options=SignalHandlerOptions.NO)
+    node = rclpy.create_node(name)
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    done = threading.Event()
+
+    def spin():
+        while not done.is_set():
+            executor.spin_once(timeout_sec=0.1)
+    spinner = threading.Thread(target=spin)
+    spinner.start()
+    try:
+        yield node
+    finally:
+        done.set()
+        spinner.join()
+        executor.shutdown()
+        node.destroy_node()
+        rclpy.shutdown()
+
+
 def cpu_seconds(pid):
     fields = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
@@ -342,25 +376,13 @@ def main():
                              'for large images; "" for Fast DDS\'s defaults)')
     args = parser.parse_args()
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # where a run hangs
-    os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
-    if args.dds_profile:
-        # Fast DDS 2 (Jazzy) reads the first, Fast DDS 3 (Kilted) the second.
-        for variable in ('FASTRTPS_DEFAULT_PROFILES_FILE', 'FASTDDS_DEFAULT_PROFILES_FILE'):
-            os.environ[variable] = args.dds_profile
+    with ros_session('bench_node', args.dds_profile) as node:
+        rows = run_workloads(node, args)
+    print_summary(rows)
+    return 0
 
-    os.environ.setdefault('ROS_DOMAIN_ID', str(100 + os.getpid() % 100))
-    # rclpy's own SIGINT handler would shut this process down with each node it stops.
-    rclpy.init(signal_handler_options=SignalHandlerOptions.NO)
-    node = rclpy.create_node('bench_node')
-    executor = SingleThreadedExecutor()
-    executor.add_node(node)
-    stop = threading.Event()
 
-    def spin():
-        while not stop.is_set():
-            executor.spin_once(timeout_sec=0.1)
-    spinner = threading.Thread(target=spin)
-    spinner.start()
+def run_workloads(node, args):
     vision_node = args.vision_node or installed('vision_node')
     reference = str(ROOT / 'tools' / 'reference_node.py')
     rows = []
@@ -389,13 +411,7 @@ def main():
                            for name, command in commands.items()}
             rows.append((workload.name, results))
             print_row(workload.name, results, flush=True)
-    stop.set()
-    spinner.join()
-    executor.shutdown()
-    node.destroy_node()
-    rclpy.shutdown()
-    print_summary(rows)
-    return 0
+    return rows
 
 
 def print_row(name, results, flush=False):

@@ -29,6 +29,8 @@ pub struct NodeConfig {
     pub transport: Transport,
     /// A managed (lifecycle) node: starts unconfigured, driven through `~/change_state`.
     pub managed: bool,
+    /// Also publish vision_msgs/Detection2DArray.
+    pub publish_vision_msgs: bool,
     pub pipeline: PipelineConfig,
 }
 
@@ -105,6 +107,25 @@ pub const ROS_PARAMETERS: &[Param<NodeConfig>] = &[
             Ok(())
         },
     ),
+    param(
+        "publish_vision_msgs",
+        boolean(false),
+        START_UP,
+        "Also publish each result as vision_msgs/Detection2DArray on `detections_2d` (box \
+         centre and size, label and score as the hypothesis, track id as id); needs a \
+         vision_node built where vision_msgs is installed",
+        |c, v| {
+            if v.bool() && !crate::vision_msgs::AVAILABLE {
+                return Err(ConfigError::invalid(
+                    "publish_vision_msgs",
+                    "this vision_node was built without vision_msgs: install it \
+                     (ros-<distro>-vision-msgs) and build rust_vision again",
+                ));
+            }
+            c.publish_vision_msgs = v.bool();
+            Ok(())
+        },
+    ),
 ];
 
 /// Every parameter of vision_node, in the order of the README's table.
@@ -156,6 +177,7 @@ impl NodeConfig {
             annotated_depth: 0,
             transport: Transport::Raw,
             managed: false,
+            publish_vision_msgs: false,
             pipeline: PipelineConfig::defaults(),
         };
         schema::defaults(ROS_PARAMETERS, blank).expect("every row's default is valid (tested)")
