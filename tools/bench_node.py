@@ -240,7 +240,8 @@ def ros_session(name, dds_profile):
         for variable in ('FASTRTPS_DEFAULT_PROFILES_FILE', 'FASTDDS_DEFAULT_PROFILES_FILE'):
             os.environ[variable] = dds_profile
     # rclpy's own SIGINT handler would shut this process down with each node it stops.
-    rclpy.init(signal_handler_options=SignalHandlerOptions.NO)
+    # No arguments: this script's own (-p ...) are not ROS arguments.
+    rclpy.init(args=[], signal_handler_options=SignalHandlerOptions.NO)
     node = rclpy.create_node(name)
     executor = SingleThreadedExecutor()
     executor.add_node(node)
