@@ -1,40 +1,34 @@
-//! vision_node: subscribes to images, hands them to the core [`Runtime`], and publishes
-//! what its [`Sink`] gets: results, annotated images and, at each end of stream, a
-//! summary. Diagnostics are in [`crate::diagnostics`].
+//! vision_node: its lifecycle steps (configure, activate, deactivate, cleanup), and
+//! its outputs: it publishes what the core [`Runtime`]'s [`Sink`] gets: results,
+//! annotated images and, at each end of stream, a summary. Inputs are in
+//! [`crate::inputs`], diagnostics in [`crate::diagnostics`].
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Duration;
 
 use image::RgbImage;
 use rclrs::{
-    log_error, log_info, log_warn, IntoPrimitiveOptions, MessageInfo, Node, Publisher,
-    Subscription, Timer,
+    log_error, log_info, log_warn, IntoPrimitiveOptions, Node, Publisher, Subscription, Timer,
 };
 use ros_env::rust_vision::msg::{DetectionArray, EndOfStream, StreamSummary};
-use ros_env::sensor_msgs::msg::{rmw::Image as RmwImage, CompressedImage, Image};
+use ros_env::sensor_msgs::msg::Image;
 use ros_env::std_msgs::msg::Header;
 
-use crate::convert::{compressed_image, detection_array, image_msg, raw_image, stream_summary};
+use crate::convert::{detection_array, image_msg, stream_summary};
 use crate::diagnostics::health_timer;
+use crate::inputs::Inputs;
 use crate::params::{NodeConfig, Parameters};
-use crate::qos::QosPolicy;
 use crate::vision_msgs::VisionMsgs;
 use rust_vision_core::annotate::annotate;
 use rust_vision_core::error::Error;
 use rust_vision_core::health::StreamReport;
 use rust_vision_core::pipeline::FrameResult;
 use rust_vision_core::runtime::{Level, Runtime, Sink};
-use rust_vision_core::stages::Overflow;
 
-/// Topic of the input images (relative, so namespaces and remapping apply); compressed
-/// images are on `<resolved image topic>/compressed`, as image_transport names them.
-pub const IMAGE_TOPIC: &str = "image";
 /// Topic of the results.
 pub const DETECTIONS_TOPIC: &str = "detections";
 /// Topic of the annotated images, drawn only while someone subscribes.
 pub const ANNOTATED_TOPIC: &str = "annotated_image";
-/// End of stream, under the resolved image topic: `<image>/end_of_stream`.
-pub const END_OF_STREAM_SUFFIX: &str = "end_of_stream";
 /// Stream summaries, under the resolved detections topic: `<detections>/summary`.
 pub const SUMMARY_SUFFIX: &str = "summary";
 
@@ -198,92 +192,6 @@ impl Sink<Header> for Outputs {
     }
 }
 
-/// The image subscriptions of `config` (raw, compressed or both) and the topics they
-/// listen on, each frame handed to `runtime`.
-struct Inputs {
-    _raw: Option<Subscription<RmwImage>>,
-    _compressed: Option<Subscription<CompressedImage>>,
-    /// Asked for only at the first activation.
-    end_of_stream: Option<Subscription<EndOfStream>>,
-    topics: Vec<String>,
-    /// History depth of the image subscriptions; None: keep all.
-    depth: Option<u32>,
-}
-
-impl Inputs {
-    /// Subscribes to the images of `config`, and (`with_end`) to their end of stream.
-    fn subscribe(
-        node: &Node,
-        config: &NodeConfig,
-        runtime: &Arc<Runtime<Header>>,
-        with_end: bool,
-    ) -> Result<Self, rclrs::RclrsError> {
-        // Backpressure needs a history that never overwrites: KEEP_ALL, reliable.
-        let all = config.qos == QosPolicy::Reliable && config.pipeline.overflow == Overflow::All;
-        let depth = (!all).then_some(config.qos_depth);
-        let receiver = Arc::clone(runtime);
-        let raw = node.create_subscription(
-            config.qos.options(IMAGE_TOPIC, depth),
-            move |msg: RmwImage, info: MessageInfo| {
-                let (header, input) = raw_image(msg);
-                receiver.receive(header, input, arrival(&info));
-            },
-        )?;
-        // The compressed topic hangs off the *resolved* image topic, remapping included,
-        // which only a subscription to it tells.
-        let raw_topic = raw.topic_name();
-        let mut topics = Vec::new();
-        let compressed = if config.transport.compressed() {
-            let topic = format!("{raw_topic}/compressed");
-            let receiver = Arc::clone(runtime);
-            let subscription = node.create_subscription(
-                config.qos.options(&topic, depth),
-                move |msg: CompressedImage, info: MessageInfo| {
-                    let (header, input) = compressed_image(msg);
-                    receiver.receive(header, input, arrival(&info));
-                },
-            )?;
-            topics.push(topic);
-            Some(subscription)
-        } else {
-            None
-        };
-        let raw = config.transport.raw().then(|| {
-            topics.insert(0, raw_topic.clone());
-            raw
-        });
-        let end_of_stream = with_end
-            .then(|| end_of_stream(node, &raw_topic, runtime))
-            .transpose()?;
-        Ok(Inputs {
-            _raw: raw,
-            _compressed: compressed,
-            end_of_stream,
-            topics,
-            depth,
-        })
-    }
-}
-
-/// The subscription to the end of stream of `image_topic` (resolved), reliable and
-/// latched whatever the images' QoS: an end of stream must not be lost, and may be sent
-/// before this node matched the source.
-fn end_of_stream(
-    node: &Node,
-    image_topic: &str,
-    runtime: &Arc<Runtime<Header>>,
-) -> Result<Subscription<EndOfStream>, rclrs::RclrsError> {
-    let receiver = Arc::clone(runtime);
-    node.create_subscription(
-        format!("{image_topic}/{END_OF_STREAM_SUFFIX}")
-            .as_str()
-            .keep_last(1)
-            .reliable()
-            .transient_local(),
-        move |msg: EndOfStream| receiver.end_of_stream(msg.header, msg.frames),
-    )
-}
-
 impl VisionNode {
     /// Declares the parameters on `node`; nothing else until [`Self::configure`].
     pub fn new(node: Node) -> anyhow::Result<Self> {
@@ -398,14 +306,4 @@ impl VisionNode {
         }
         message
     }
-}
-
-/// When the sample reached this process, as an Instant: the middleware's reception
-/// time when it reports one, else now.
-fn arrival(info: &MessageInfo) -> Instant {
-    let now = Instant::now();
-    info.received_timestamp
-        .and_then(|t| SystemTime::now().duration_since(t).ok())
-        .and_then(|age| now.checked_sub(age))
-        .unwrap_or(now)
 }

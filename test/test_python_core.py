@@ -26,7 +26,7 @@ def test_the_settings_are_vision_nodes_core_parameters():
     ours = {row['name']: row['default'] for row in rv.PARAMETERS}
     assert ours == {name: node[name] for name in ours}
     assert set(node) - set(ours) == {'qos', 'qos_depth', 'results_depth', 'annotated_depth',
-                                     'transport', 'managed'}
+                                     'transport', 'managed', 'publish_vision_msgs'}
     threshold = next(row for row in rv.PARAMETERS if row['name'] == 'blobs.threshold')
     assert (threshold['type'], threshold['min'], threshold['max'], threshold['runtime']) \
         == ('integer', 0, 255, True)
@@ -90,7 +90,7 @@ def test_settings_come_from_yaml_files_as_vision_node_reads_them(tmp_path):
     shipped = rv.Pipeline(str(ROOT / 'config' / 'vision_node.yaml'))
     assert shipped.settings == rv.Pipeline().settings
     assert shipped.ignored == ['qos', 'qos_depth', 'results_depth', 'annotated_depth',
-                               'transport', 'managed']  # vision_node's, not the core's
+                               'transport', 'managed', 'publish_vision_msgs']  # not the core's
     nested = tmp_path / 'nested.yaml'
     nested.write_text('detector: blobs\nblobs:\n  threshold: 40\n  min_area: 12\n')
     pipeline = rv.Pipeline(nested)

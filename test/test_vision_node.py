@@ -164,7 +164,7 @@ def test_bad_frames_are_logged_once_per_cause_counted_and_skipped(
 def readme_parameters():
     """name -> (default, changeable at runtime), from the README's parameter table (`""`
     is the empty string)."""
-    rows = re.findall(r'^\| `([a-z_.]+)` \| (?:string|int|double) \| `?([^`|]+?)`? \| '
+    rows = re.findall(r'^\| `([a-z_.]+)` \| (?:string|int|double|bool) \| `?([^`|]+?)`? \| '
                       r'[^|]+ \| (yes|no) \|', (ROOT / 'README.md').read_text(), re.M)
     return {name: ('' if default == '""' else default, runtime == 'yes')
             for name, default, runtime in rows}
@@ -174,7 +174,8 @@ def value_text(value):
     from rcl_interfaces.msg import ParameterType
     return {ParameterType.PARAMETER_STRING: value.string_value,
             ParameterType.PARAMETER_INTEGER: str(value.integer_value),
-            ParameterType.PARAMETER_DOUBLE: str(value.double_value)}[value.type]
+            ParameterType.PARAMETER_DOUBLE: str(value.double_value),
+            ParameterType.PARAMETER_BOOL: str(value.bool_value).lower()}[value.type]
 
 
 def test_parameters_are_described_read_only_and_as_in_the_readme(vision_node, rclpy_node):

@@ -1,0 +1,119 @@
+//! vision_node's inputs: the image subscriptions (raw, compressed or both, as
+//! `transport` says, with the QoS of `qos`) and the end-of-stream subscription, each
+//! message handed to the core [`Runtime`].
+
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use rclrs::{IntoPrimitiveOptions, MessageInfo, Node, Subscription};
+use ros_env::rust_vision::msg::EndOfStream;
+use ros_env::sensor_msgs::msg::{rmw::Image as RmwImage, CompressedImage};
+use ros_env::std_msgs::msg::Header;
+
+use crate::convert::{compressed_image, raw_image};
+use crate::params::NodeConfig;
+use crate::qos::QosPolicy;
+use rust_vision_core::runtime::Runtime;
+use rust_vision_core::stages::Overflow;
+
+/// Topic of the input images (relative, so namespaces and remapping apply); compressed
+/// images are on `<resolved image topic>/compressed`, as image_transport names them.
+pub const IMAGE_TOPIC: &str = "image";
+/// End of stream, under the resolved image topic: `<image>/end_of_stream`.
+pub const END_OF_STREAM_SUFFIX: &str = "end_of_stream";
+
+/// The image subscriptions of `config` (raw, compressed or both) and the topics they
+/// listen on, each frame handed to `runtime`.
+pub struct Inputs {
+    _raw: Option<Subscription<RmwImage>>,
+    _compressed: Option<Subscription<CompressedImage>>,
+    /// Asked for only at the first activation.
+    pub end_of_stream: Option<Subscription<EndOfStream>>,
+    pub topics: Vec<String>,
+    /// History depth of the image subscriptions; None: keep all.
+    pub depth: Option<u32>,
+}
+
+impl Inputs {
+    /// Subscribes to the images of `config`, and (`with_end`) to their end of stream.
+    pub fn subscribe(
+        node: &Node,
+        config: &NodeConfig,
+        runtime: &Arc<Runtime<Header>>,
+        with_end: bool,
+    ) -> Result<Self, rclrs::RclrsError> {
+        // Backpressure needs a history that never overwrites: KEEP_ALL, reliable.
+        let all = config.qos == QosPolicy::Reliable && config.pipeline.overflow == Overflow::All;
+        let depth = (!all).then_some(config.qos_depth);
+        let receiver = Arc::clone(runtime);
+        let raw = node.create_subscription(
+            config.qos.options(IMAGE_TOPIC, depth),
+            move |msg: RmwImage, info: MessageInfo| {
+                let (header, input) = raw_image(msg);
+                receiver.receive(header, input, arrival(&info));
+            },
+        )?;
+        // The compressed topic hangs off the *resolved* image topic, remapping included,
+        // which only a subscription to it tells.
+        let raw_topic = raw.topic_name();
+        let mut topics = Vec::new();
+        let compressed = if config.transport.compressed() {
+            let topic = format!("{raw_topic}/compressed");
+            let receiver = Arc::clone(runtime);
+            let subscription = node.create_subscription(
+                config.qos.options(&topic, depth),
+                move |msg: CompressedImage, info: MessageInfo| {
+                    let (header, input) = compressed_image(msg);
+                    receiver.receive(header, input, arrival(&info));
+                },
+            )?;
+            topics.push(topic);
+            Some(subscription)
+        } else {
+            None
+        };
+        let raw = config.transport.raw().then(|| {
+            topics.insert(0, raw_topic.clone());
+            raw
+        });
+        let end_of_stream = with_end
+            .then(|| end_of_stream(node, &raw_topic, runtime))
+            .transpose()?;
+        Ok(Inputs {
+            _raw: raw,
+            _compressed: compressed,
+            end_of_stream,
+            topics,
+            depth,
+        })
+    }
+}
+
+/// The subscription to the end of stream of `image_topic` (resolved), reliable and
+/// latched whatever the images' QoS: an end of stream must not be lost, and may be sent
+/// before this node matched the source.
+fn end_of_stream(
+    node: &Node,
+    image_topic: &str,
+    runtime: &Arc<Runtime<Header>>,
+) -> Result<Subscription<EndOfStream>, rclrs::RclrsError> {
+    let receiver = Arc::clone(runtime);
+    node.create_subscription(
+        format!("{image_topic}/{END_OF_STREAM_SUFFIX}")
+            .as_str()
+            .keep_last(1)
+            .reliable()
+            .transient_local(),
+        move |msg: EndOfStream| receiver.end_of_stream(msg.header, msg.frames),
+    )
+}
+
+/// When the sample reached this process, as an Instant: the middleware's reception
+/// time when it reports one, else now.
+fn arrival(info: &MessageInfo) -> Instant {
+    let now = Instant::now();
+    info.received_timestamp
+        .and_then(|t| SystemTime::now().duration_since(t).ok())
+        .and_then(|age| now.checked_sub(age))
+        .unwrap_or(now)
+}
