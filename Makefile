@@ -91,10 +91,13 @@ demo: package
 	$(RUN) tools/demo
 
 # The ROS-free core, built and tested in a shell with no ROS environment at all, in its
-# own target directory: a ROS dependency creeping into it fails here.
+# own target directory: a ROS dependency creeping into it fails here. With it, the
+# replay of the fuzz targets' seeds and saved findings (fuzz/: cargo-fuzz, see README).
 test-core:
 	env -i PATH="$$PATH" HOME="$$HOME" CARGO_TARGET_DIR=$(CURDIR)/target/core \
 	  cargo test -p rust_vision_core
+	env -i PATH="$$PATH" HOME="$$HOME" CARGO_TARGET_DIR=$(CURDIR)/target/core \
+	  cargo test --manifest-path fuzz/Cargo.toml --no-default-features
 
 # The core as a Python module (crates/rust_vision_py: PyO3). `make package` (the CMake
 # build) installs it beside the package's Python modules; this builds its wheel with
@@ -112,6 +115,8 @@ python-core: package
 
 test: test-core build python-core
 	$(RUN) cargo test --workspace --exclude rust_vision_core --exclude rust_vision_py $(FEATURES)
+	$(RUN) cargo test --manifest-path fuzz/Cargo.toml --no-default-features --features ros \
+	  --test replay message_to_core
 	$(RUN) python3 -m pytest -ra test
 
 # vision_node against the rclpy + OpenCV/onnxruntime node a user would write instead
@@ -121,6 +126,9 @@ bench-node: package
 
 lint: package
 	cargo fmt --all -- --check
+	cargo fmt --manifest-path fuzz/Cargo.toml --all -- --check
+	$(RUN) cargo clippy --manifest-path fuzz/Cargo.toml --lib --tests --no-default-features \
+	  --features ros -- -D warnings
 	$(RUN) cargo clippy --workspace --all-targets $(FEATURES) -- -D warnings
 	$(RUN) cargo clippy --package rust_vision --all-targets -- -D warnings
 	$(RUN) flake8 tools test python_nodes launch

@@ -39,6 +39,8 @@ def vision_nodes(context):
             }],
             remappings=[('image', LaunchConfiguration('image'))],
             output='screen',
+            respawn=LaunchConfiguration('respawn'),
+            respawn_delay=1.0,
         )
         for camera in cameras
     ]
@@ -58,5 +60,7 @@ def generate_launch_description():
                               description='image QoS: sensor_data (live cameras) or reliable'),
         DeclareLaunchArgument('overflow', default_value='latest',
                               description='full input queue: latest (drop the oldest) or all'),
+        DeclareLaunchArgument('respawn', default_value='false',
+                              description='true: start a vision_node again 1 s after it dies'),
         OpaqueFunction(function=vision_nodes),
     ])

@@ -5,7 +5,9 @@
         cascade_model:=/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml
 
 Parameters come from params_file (by default the installed config/vision_node.yaml: every
-default), then from the arguments. vision.launch.xml is the same launch in XML.
+default), then from the arguments. With respawn:=true, launch starts vision_node again
+1 s after it dies (the README's "Restarts and shutdown" says what a restart costs).
+vision.launch.xml is the same launch in XML.
 """
 
 from launch import LaunchDescription
@@ -42,6 +44,8 @@ def generate_launch_description():
                               description='none, color, cascade or onnx'),
         DeclareLaunchArgument('classifier_model', default_value='',
                               description='classifier cascade or onnx: model file'),
+        DeclareLaunchArgument('respawn', default_value='false',
+                              description='true: start vision_node again 1 s after it dies'),
         Node(
             package='rust_vision',
             executable='vision_node',
@@ -59,5 +63,7 @@ def generate_launch_description():
             }],
             remappings=[('image', LaunchConfiguration('image'))],
             output='screen',
+            respawn=LaunchConfiguration('respawn'),
+            respawn_delay=1.0,
         ),
     ])

@@ -7,6 +7,11 @@ The end of a stream is vision_node's rust_vision/StreamSummary on <topic>/summar
 report then says which frames sent have no result here (dropped, lost in transport, or
 lost on the way here) and which came twice. The exit status is 1 if frames are missing
 under reliable QoS (a frame that failed in vision_node is reported, not missing), else 0.
+A stream abandoned by its source (a new publisher began before its end of stream) is
+reported, and the subscriber goes on to the next.
+A vision_node restarted (by launch's respawn, say) numbers its results from 0 again: a
+new publisher on the topic with numbers not above the highest seen is counted on, and
+said, not taken for duplicates.
 
 ROS arguments pass through: results_subscriber --save-annotated out --ros-args -r __ns:=/cam
 """
@@ -71,7 +76,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                              'still on the way until none came for this long; longer than '
                              "DDS's retransmission period (3 s in Fast DDS) (5)")
     parser.add_argument('--exit-at-end', action=argparse.BooleanOptionalAction, default=True,
-                        help='exit after the completeness report of a stream (on)')
+                        help='exit after the completeness report of a stream its source '
+                        'ended (on)')
     parser.add_argument('--quiet', action='store_true', help='no line per result')
     return parser.parse_args(argv)
 
@@ -107,10 +113,20 @@ class Tally:
         self.gaps = 0
         self.highest = -1
         self.seen: OrderedDict[int, None] = OrderedDict()
+        # The topic's publishers when the current vision_node's results began, and how
+        # many times vision_node has begun again (restarted, numbering from 0).
+        self.writers: frozenset = frozenset()
+        self.restarts = 0
 
-    def add(self, record: dict) -> bool:
-        """Counts a result; False if its frame had a result already."""
+    def add(self, record: dict, writers=frozenset) -> bool:
+        """Counts a result; False if its frame had a result already. A number not above the
+        highest seen, with a publisher on the topic that was not there before (`writers()`
+        gives them), is a restarted vision_node's: its results are counted from there on."""
         sequence = record['sequence']
+        if self.highest < 0:
+            self.writers = writers()
+        elif sequence <= self.highest and (now := writers()) - self.writers:
+            self.begin_again(now)
         if sequence in self.seen or 0 <= sequence < self.highest - WINDOW:
             self.duplicates += 1
             return False
@@ -126,6 +142,12 @@ class Tally:
         self.latency_max = max(self.latency_max, record['latency'])
         self.end_to_end_sum += record['end_to_end']
         return True
+
+    def begin_again(self, writers: frozenset) -> None:
+        self.restarts += 1
+        self.writers = writers
+        self.seen.clear()
+        self.highest = -1
 
     def in_range(self, first: int, count: int) -> int:
         """Results received for sequence numbers first .. first + count - 1."""
@@ -148,25 +170,35 @@ class Tally:
                 f'{self.latency_sum / n * 1e3:.2f} ms (max {self.latency_max * 1e3:.2f} ms), '
                 f'mean end-to-end latency {self.end_to_end_sum / n * 1e3:.2f} ms, '
                 f'{self.gaps} sequence numbers without a result, '
-                f'{self.duplicates} duplicates')
+                f'{self.duplicates} duplicates'
+                + (f', {self.restarts} vision_node restart{"s" * (self.restarts > 1)}'
+                   if self.restarts else ''))
 
 
-def completeness(summary: StreamSummary, here: int, duplicates: int) -> tuple[str, int]:
-    """The report of a stream whose summary is `summary`, of which `here` results arrived
-    here, and how many frames sent have neither a result here nor a reported failure or
-    pause."""
-    missing = summary.frames_sent - summary.frames_failed - summary.frames_paused - here
+def account(summary: StreamSummary) -> str:
+    """What vision_node's summary says became of the stream's frames."""
     causes = ', '.join(
         f'{c}: {n}' for c, n in zip(summary.failure_causes, summary.failure_counts))
-    text = (f'results_subscriber: end of stream: {summary.frames_sent} frames sent, '
+    return (f'{summary.frames_sent} frames sent, '
             f'{summary.frames_received} received by vision_node, '
             f'{summary.frames_processed} processed, {summary.frames_failed} failed'
             + (f' ({causes})' if causes else '')
             + f', {summary.frames_dropped} dropped'
             + (f', {summary.frames_paused} paused' if summary.frames_paused else '')
-            + f', {summary.frames_lost} lost in transport; '
+            + f', {summary.frames_lost} lost in transport'
+            + (', ended without an end of stream (a new publisher began)'
+               if summary.abandoned else ''))
+
+
+def completeness(summary: StreamSummary, here: int, duplicates: int) -> tuple[str, int]:
+    """The report of a stream whose summary is `summary`, of which `here` results arrived
+    here, and how many frames sent have neither a result here nor a reported failure or
+    pause. An abandoned stream is never complete: what its source sent last is unknown."""
+    missing = summary.frames_sent - summary.frames_failed - summary.frames_paused - here
+    whole = missing <= 0 and not summary.abandoned
+    text = (f'results_subscriber: end of stream: {account(summary)}; '
             f'{here} results received here, {max(missing, 0)} frames missing, '
-            f'{duplicates} duplicates: ' + ('complete' if missing <= 0 else 'INCOMPLETE'))
+            f'{duplicates} duplicates: ' + ('complete' if whole else 'INCOMPLETE'))
     return text, max(missing, 0)
 
 
@@ -266,10 +298,14 @@ def main(argv: list[str] | None = None) -> int:
     def on_result(msg: DetectionArray) -> None:
         end_to_end = (node.get_clock().now() - Time.from_msg(msg.header.stamp)).nanoseconds
         record = to_record(msg, end_to_end * 1e-9)
-        if not tally.add(record):
+        restarts = tally.restarts
+        if not tally.add(record, writers):
             tqdm.write(f'results_subscriber: frame {msg.sequence} received again',
                        file=sys.stderr)
             return
+        if tally.restarts != restarts:
+            tqdm.write(f'results_subscriber: a new vision_node publishes on {args.topic}: its '
+                       f'results begin again at {msg.sequence}', file=sys.stdout)
         if saver is not None:
             saver.on_result(msg)
         if output is not None:
@@ -286,9 +322,19 @@ def main(argv: list[str] | None = None) -> int:
         mine = tally.in_range(msg.first_sequence, msg.frames_received) > 0
         if mine or Time.from_msg(msg.header.stamp) >= started:
             summaries.append(msg)
+        else:
+            # Said, not judged: this subscriber saw none of that stream's results.
+            tqdm.write('results_subscriber: the latest stream ended before this subscriber '
+                       f'started: {account(msg)}: '
+                       + ('complete' if msg.complete else 'incomplete'), file=sys.stdout)
+            sys.stdout.flush()  # said now, also into a pipe: it may be all there is to say
 
     subscription = node.create_subscription(DetectionArray, args.topic, on_result,
                                             QOS[args.qos])
+
+    def writers() -> frozenset:
+        return frozenset(tuple(info.endpoint_gid) for info in
+                         node.get_publishers_info_by_topic(subscription.topic_name))
     node.create_subscription(StreamSummary, f'{subscription.topic_name}/summary',
                              on_summary, LATCHED)
     if saver is not None:
@@ -316,7 +362,8 @@ def main(argv: list[str] | None = None) -> int:
                 tqdm.write(text, file=sys.stdout)
                 if missing and args.qos == 'reliable':
                     status = 1
-                if args.exit_at_end:
+                # An abandoned stream's source is gone, and the next stream has begun.
+                if args.exit_at_end and not summary.abandoned:
                     break
             if args.duration and now - start >= args.duration:
                 break

@@ -126,5 +126,6 @@ pub fn stream_summary(header: Header, report: &StreamReport) -> StreamSummary {
         first_sequence: report.first_sequence,
         duration: report.duration.as_secs_f64(),
         complete: report.complete(),
+        abandoned: report.abandoned,
     }
 }

@@ -2,6 +2,7 @@
 //! `transport` says, with the QoS of `qos`) and the end-of-stream subscription, each
 //! message handed to the core [`Runtime`].
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
@@ -13,6 +14,7 @@ use ros_env::std_msgs::msg::Header;
 use crate::convert::{compressed_image, raw_image};
 use crate::params::NodeConfig;
 use crate::qos::QosPolicy;
+use rust_vision_core::frame::{Input, Origin};
 use rust_vision_core::runtime::Runtime;
 use rust_vision_core::stages::Overflow;
 
@@ -21,6 +23,46 @@ use rust_vision_core::stages::Overflow;
 pub const IMAGE_TOPIC: &str = "image";
 /// End of stream, under the resolved image topic: `<image>/end_of_stream`.
 pub const END_OF_STREAM_SUFFIX: &str = "end_of_stream";
+
+/// Whether the image subscriptions still take frames in, shared by all of them.
+///
+/// Closed from the signal thread at a shutdown signal: under overflow `all`, the
+/// reader may hold a backlog, and the executor that runs the node's finish would
+/// otherwise take it frame by frame, each waiting for room in the pipeline. Once
+/// closed, a frame taken is counted dropped at once.
+#[derive(Clone, Default)]
+pub struct Gate(Arc<AtomicBool>);
+
+impl Gate {
+    /// From now on, frames are counted, not processed.
+    pub fn close(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    fn is_closed(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// Hands a frame to `runtime`, with its origin where the middleware gives one and
+    /// `streams` (one publisher a stream) holds, or counts it dropped once the gate is
+    /// closed.
+    fn pass(
+        &self,
+        runtime: &Runtime<Header>,
+        (header, input): (Header, Input),
+        info: &MessageInfo,
+        streams: bool,
+    ) {
+        let at = arrival(info);
+        if self.is_closed() {
+            runtime.refuse(at);
+        } else if let Some(origin) = origin(info).filter(|_| streams) {
+            runtime.receive_from(header, input, at, origin);
+        } else {
+            runtime.receive(header, input, at);
+        }
+    }
+}
 
 /// The image subscriptions of `config` (raw, compressed or both) and the topics they
 /// listen on, each frame handed to `runtime`.
@@ -35,22 +77,26 @@ pub struct Inputs {
 }
 
 impl Inputs {
-    /// Subscribes to the images of `config`, and (`with_end`) to their end of stream.
+    /// Subscribes to the images of `config`, passed through `gate`, and (`with_end`) to
+    /// their end of stream.
     pub fn subscribe(
         node: &Node,
         config: &NodeConfig,
         runtime: &Arc<Runtime<Header>>,
+        gate: &Gate,
         with_end: bool,
     ) -> Result<Self, rclrs::RclrsError> {
         // Backpressure needs a history that never overwrites: KEEP_ALL, reliable.
         let all = config.qos == QosPolicy::Reliable && config.pipeline.overflow == Overflow::All;
         let depth = (!all).then_some(config.qos_depth);
-        let receiver = Arc::clone(runtime);
+        // Both transports are two publishers (image_transport's raw and compressed) of
+        // one stream: a publisher then does not mark a stream.
+        let streams = !(config.transport.raw() && config.transport.compressed());
+        let (receiver, raw_gate) = (Arc::clone(runtime), gate.clone());
         let raw = node.create_subscription(
             config.qos.options(IMAGE_TOPIC, depth),
             move |msg: RmwImage, info: MessageInfo| {
-                let (header, input) = raw_image(msg);
-                receiver.receive(header, input, arrival(&info));
+                raw_gate.pass(&receiver, raw_image(msg), &info, streams);
             },
         )?;
         // The compressed topic hangs off the *resolved* image topic, remapping included,
@@ -59,12 +105,11 @@ impl Inputs {
         let mut topics = Vec::new();
         let compressed = if config.transport.compressed() {
             let topic = format!("{raw_topic}/compressed");
-            let receiver = Arc::clone(runtime);
+            let (receiver, gate) = (Arc::clone(runtime), gate.clone());
             let subscription = node.create_subscription(
                 config.qos.options(&topic, depth),
                 move |msg: CompressedImage, info: MessageInfo| {
-                    let (header, input) = compressed_image(msg);
-                    receiver.receive(header, input, arrival(&info));
+                    gate.pass(&receiver, compressed_image(msg), &info, streams);
                 },
             )?;
             topics.push(topic);
@@ -106,6 +151,15 @@ fn end_of_stream(
             .transient_local(),
         move |msg: EndOfStream| receiver.end_of_stream(msg.header, msg.frames),
     )
+}
+
+/// The publisher of a sample and its sequence number of it, where the middleware
+/// reports them (`u64::MAX` where it does not).
+fn origin(info: &MessageInfo) -> Option<Origin> {
+    (info.publication_sequence_number != u64::MAX).then(|| Origin {
+        publisher: u128::from_le_bytes(info.publisher_gid.data),
+        sequence: info.publication_sequence_number,
+    })
 }
 
 /// When the sample reached this process, as an Instant: the middleware's reception

@@ -16,7 +16,7 @@ use ros_env::std_msgs::msg::Header;
 
 use crate::convert::{detection_array, image_msg, stream_summary};
 use crate::diagnostics::health_timer;
-use crate::inputs::Inputs;
+use crate::inputs::{Gate, Inputs};
 use crate::params::{NodeConfig, Parameters};
 use crate::vision_msgs::VisionMsgs;
 use rust_vision_core::annotate::annotate;
@@ -53,6 +53,8 @@ pub struct VisionNode {
     parameters: Parameters,
     /// Set by `~/enable`; kept across configurations.
     paused: bool,
+    /// Closed at shutdown; shared by every configuration's subscriptions.
+    gate: Gate,
     configured: Option<Configured>,
     active: Option<Active>,
 }
@@ -146,8 +148,13 @@ impl Sink<Header> for Outputs {
         if let Ok(mut frame_id) = self.frame_id.lock() {
             frame_id.clone_from(&header.frame_id);
         }
-        if let Some(vision_msgs) = &self.vision_msgs {
-            vision_msgs.publish(&header, result)?;
+        // The vision_msgs copy failing must not cost the frame its own result.
+        if let Some(Err(e)) = self
+            .vision_msgs
+            .as_ref()
+            .map(|v| v.publish(&header, result))
+        {
+            log_error!(self.node.logger(), "publishing detections_2d: {e}");
         }
         let msg = detection_array(header, sequence, result, latency);
         self.detections.publish(msg).map_err(|e| e.to_string())
@@ -200,6 +207,7 @@ impl VisionNode {
             node,
             parameters,
             paused: false,
+            gate: Gate::default(),
             configured: None,
             active: None,
         })
@@ -208,6 +216,11 @@ impl VisionNode {
     /// Whether the parameters ask for a managed (lifecycle) node.
     pub fn managed(&self) -> bool {
         self.parameters.config().managed
+    }
+
+    /// The gate of the image subscriptions, for the signal handler to close.
+    pub fn gate(&self) -> Gate {
+        self.gate.clone()
     }
 
     pub fn logger(&self) -> rclrs::Logger {
@@ -242,7 +255,7 @@ impl VisionNode {
         let (runtime, outputs) = (&configured.runtime, &configured.outputs);
         let config = self.parameters.config();
         let first = configured.end_of_stream.is_none();
-        let mut inputs = Inputs::subscribe(&self.node, &config, runtime, first)?;
+        let mut inputs = Inputs::subscribe(&self.node, &config, runtime, &self.gate, first)?;
         if let Some(end_of_stream) = inputs.end_of_stream.take() {
             configured.end_of_stream = Some(end_of_stream);
         }

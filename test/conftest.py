@@ -132,6 +132,13 @@ def installed(executable):
     raise FileNotFoundError(f'no lib/rust_vision/{executable} on AMENT_PREFIX_PATH: make build')
 
 
+def python_node(name, *args, ns=None):
+    """The command line of the package's Python node `name` with `args`, in namespace
+    `ns` when one is given."""
+    remap = ['--ros-args', '-r', f'__ns:={ns}'] if ns else []
+    return [sys.executable, str(installed(name)), *args, *remap]
+
+
 class RustProcess:
     """A Rust binary run as a ROS node, stopped with SIGINT: `binary` is a path, or the
     name of a binary of this workspace's debug build."""
@@ -245,19 +252,22 @@ def spin_until_time(node, seconds):
 
 
 def publish_all(node, topic, messages, results, rate=30.0, qos=None, msg_type=None,
-                warmup=None):
+                warmup=None, publisher=None):
     """Publishes `messages` on `topic` once vision_node answers; returns the number of
     warm-up frames vision_node received (one result each), for end-of-stream counts.
 
     Until then a warm-up frame goes out every 0.2 s: only a result for it proves that every
     reader and writer on the way has matched, so that no counted frame or result is lost
     to discovery. The results of warm-up frames are removed from `results`. `rate` 0
-    publishes as fast as possible.
+    publishes as fast as possible. A stream is one publisher's: pass `publisher` to go on
+    with one (a new publisher begins a new stream); else one is made for the call.
     """
     from sensor_msgs.msg import Image
 
     msg_type = msg_type or Image
-    publisher = node.create_publisher(msg_type, topic, qos or _reliable())
+    own = publisher is None
+    if own:
+        publisher = node.create_publisher(msg_type, topic, qos or _reliable())
     try:
         if warmup is None:
             warmup = image_msg(np.zeros((8, 8, 3), np.uint8), 'rgb8', 'warmup',
@@ -280,7 +290,8 @@ def publish_all(node, topic, messages, results, rate=30.0, qos=None, msg_type=No
         publisher.wait_for_all_acked()
         return warmups
     finally:
-        node.destroy_publisher(publisher)
+        if own:
+            node.destroy_publisher(publisher)
 
 
 def latched():

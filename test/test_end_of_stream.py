@@ -4,12 +4,11 @@ completeness report of results_subscriber; real processes over DDS."""
 import re
 import signal
 import subprocess
-import sys
 
 import cv2
 import numpy as np
 import pytest
-from conftest import end_of_stream, installed, latched, publish_all, spin_until
+from conftest import end_of_stream, installed, latched, publish_all, python_node, spin_until
 from rust_vision.msg import DetectionArray, EndOfStream, StreamSummary
 from scenes import make_scene
 from sensor_msgs.msg import CompressedImage
@@ -18,8 +17,7 @@ from sensor_msgs.msg import CompressedImage
 def start_subscriber(ns, *args):
     """results_subscriber in namespace `ns`, once it has matched vision_node."""
     process = subprocess.Popen(
-        [sys.executable, str(installed('results_subscriber')), '--quiet', *args,
-         '--ros-args', '-r', f'__ns:={ns}'],
+        python_node('results_subscriber', '--quiet', *args, ns=ns),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     first = process.stdout.readline()
     assert 'subscribed to' in first, first
@@ -40,9 +38,8 @@ def test_n_frames_in_n_results_out_then_the_summary(
     saved, lines = tmp_path / 'annotated', tmp_path / 'results.jsonl'
     subscriber = start_subscriber(ns, '--save-annotated', str(saved), '--output', str(lines))
     publisher = subprocess.run(
-        [sys.executable, str(installed('image_publisher')), '--source', source,
-         '--count', str(count), '--rate', '0', '--compress', compress,
-         '--ros-args', '-r', f'__ns:={ns}'],
+        python_node('image_publisher', '--source', source, '--count', str(count),
+                    '--rate', '0', '--compress', compress, ns=ns),
         capture_output=True, text=True, timeout=120)
     assert publisher.returncode == 0, publisher.stderr
     printed = subscriber.communicate(timeout=60)[0]
@@ -77,9 +74,9 @@ def test_1080p_as_fast_as_sent_with_the_large_images_profile(vision_node, monkey
     node = vision_node('-r', f'__ns:={ns}', '-p', 'qos:=reliable', '-p', 'overflow:=all')
     subscriber = start_subscriber(ns)
     publisher = subprocess.run(
-        [sys.executable, str(installed('image_publisher')), '--width', '1920',
-         '--height', '1080', '--encoding', 'bgr8', '--count', str(count), '--rate', '0',
-         '--ros-args', '-r', f'__ns:={ns}'], capture_output=True, text=True, timeout=120)
+        python_node('image_publisher', '--width', '1920', '--height', '1080', '--encoding',
+                    'bgr8', '--count', str(count), '--rate', '0', ns=ns),
+        capture_output=True, text=True, timeout=120)
     printed = subscriber.communicate(timeout=60)[0]
     assert publisher.returncode == 0, publisher.stderr
     assert subscriber.returncode == 0, printed
@@ -147,8 +144,8 @@ def test_the_subscriber_fails_when_frames_are_missing(vision_node, rclpy_node, t
                 '-p', 'end_of_stream_timeout:=0.5')
     subscriber = start_subscriber(ns)
     publisher = subprocess.run(
-        [sys.executable, str(installed('image_publisher')), '--count', '5', '--rate', '0',
-         '--no-end-of-stream', '--ros-args', '-r', f'__ns:={ns}'],
+        python_node('image_publisher', '--count', '5', '--rate', '0', '--no-end-of-stream',
+                    ns=ns),
         capture_output=True, text=True, timeout=60)
     assert publisher.returncode == 0, publisher.stderr
     eos = end_of_stream(rclpy_node, f'{ns}/image/end_of_stream', 7)
@@ -175,6 +172,21 @@ def test_the_subscriber_counts_duplicates_and_gaps():
     assert tally.in_range(0, 4) == 4 and tally.in_range(4, 2) == 1
 
 
+def test_the_subscriber_counts_a_restarted_node_on():
+    """Numbers from 0 again with a new publisher on the topic: a restarted vision_node,
+    whose results count; the same numbers from the same publishers: duplicates."""
+    from results_subscriber import Tally
+
+    tally = Tally()
+    record = {'detections': [], 'latency': 0.001, 'end_to_end': 0.002}
+    for sequence, writers in [(0, {'a'}), (1, {'a'}), (2, {'a'}), (0, {'a', 'b'}),
+                              (1, {'a', 'b'}), (1, {'a', 'b'}), (2, {'b'})]:
+        tally.add(dict(record, sequence=sequence), lambda: frozenset(writers))
+    assert (tally.results, tally.duplicates, tally.gaps, tally.restarts) == (6, 1, 0, 1)
+    assert tally.in_range(0, 3) == 3  # the restarted node's
+    assert tally.report().endswith('1 duplicates, 1 vision_node restart')
+
+
 @pytest.mark.parametrize('sig', ['SIGINT', 'SIGTERM'])
 def test_ctrl_c_ends_the_stream_cleanly(sig, vision_node, rclpy_node, collect):
     """Ctrl-C (or SIGTERM) in the middle of a looping stream: image_publisher still
@@ -185,8 +197,7 @@ def test_ctrl_c_ends_the_stream_cleanly(sig, vision_node, rclpy_node, collect):
     results = collect(DetectionArray, f'{ns}/detections')
     summaries = collect(StreamSummary, f'{ns}/detections/summary', latched())
     publisher = subprocess.Popen(
-        [sys.executable, str(installed('image_publisher')), '--loop', '--rate', '30',
-         '--ros-args', '-r', f'__ns:={ns}'],
+        python_node('image_publisher', '--loop', '--rate', '30', ns=ns),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     spin_until(rclpy_node, lambda: len(results.messages) >= 10, timeout=30)
     publisher.send_signal(getattr(signal, sig))

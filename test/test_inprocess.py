@@ -2,7 +2,6 @@
 subscribe to the same frames over DDS and must publish the same detections, for the
 blobs detector with the colour classifier, the face cascade and an ONNX detector."""
 import subprocess
-import sys
 
 import cv2
 import numpy as np
@@ -11,7 +10,7 @@ import skimage.data
 from rust_vision.msg import DetectionArray
 
 import onnx_models
-from conftest import image_msg, installed, publish_all, spin_until, spin_until_time
+from conftest import image_msg, publish_all, python_node, spin_until, spin_until_time
 from scenes import make_scene
 
 BATCH = ('-p', 'qos:=reliable', '-p', 'overflow:=all')
@@ -45,7 +44,7 @@ def inprocess_node():
 
     def start(*args):
         started.append(subprocess.Popen(
-            [sys.executable, str(installed('inprocess_node')), *args],
+            python_node('inprocess_node', *args),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
         return started[-1]
 

@@ -92,23 +92,25 @@ def test_managed_node_follows_the_lifecycle_and_counts_paused_frames(
     assert lifecycle.change('activate')
     assert lifecycle.state() == 'active'
     first = frames(rclpy_node, 5)
-    warmups = publish_all(rclpy_node, f'{ns}/image', first, results)
+    # One publisher for the stream: a new one would begin a new stream.
+    publisher = rclpy_node.create_publisher(type(first[0]), f'{ns}/image', 100)
+    warmups = publish_all(rclpy_node, f'{ns}/image', first, results, publisher=publisher)
     spin_until(rclpy_node, lambda: len(results.messages) >= 5)
 
     # Paused: frames still arrive, and are counted paused, not processed.
     enable = f'{ns}/vision_node/enable'
     response = call(rclpy_node, SetBool, enable, SetBool.Request(data=False))
     assert response.success and response.message == 'detection paused'
-    publisher = rclpy_node.create_publisher(type(first[0]), f'{ns}/image', 100)
     for msg in frames(rclpy_node, 4, colour=(30, 30, 200)):
         publisher.publish(msg)
     assert publisher.wait_for_all_acked()
-    rclpy_node.destroy_publisher(publisher)
     # Evidence that the node took them while paused: its diagnostics count them.
     spin_until(rclpy_node, lambda: ('frames paused', '4') in figures(diagnostics, ns))
     assert len(results.messages) == 5
     assert call(rclpy_node, SetBool, enable, SetBool.Request(data=True)).success
-    warmups += publish_all(rclpy_node, f'{ns}/image', frames(rclpy_node, 3), results)
+    warmups += publish_all(rclpy_node, f'{ns}/image', frames(rclpy_node, 3), results,
+                           publisher=publisher)
+    rclpy_node.destroy_publisher(publisher)
     spin_until(rclpy_node, lambda: len(results.messages) >= 8)
     sent = 5 + 4 + 3 + warmups
     eos = end_of_stream(rclpy_node, f'{ns}/image/end_of_stream', sent)

@@ -2,7 +2,6 @@
 detectors and classifiers built by the tests, cascade and ONNX second stages, and
 models swapped while frames flow."""
 import subprocess
-import sys
 
 import cv2
 import numpy as np
@@ -14,8 +13,8 @@ from sensor_msgs.msg import CompressedImage, Image
 
 import onnx_models
 from scenes import iou
-from conftest import (image_msg, installed, publish_all, ros_only_env, set_parameter,
-                      spin_until, spin_until_time)
+from conftest import (image_msg, installed, publish_all, python_node, ros_only_env,
+                      set_parameter, spin_until, spin_until_time)
 
 FACES = cv2.data.haarcascades + 'haarcascade_frontalface_default.xml'
 EYES = cv2.data.haarcascades + 'haarcascade_eye.xml'
@@ -271,9 +270,8 @@ def test_image_publisher_folder_of_photos_through_the_face_cascade(
     results = collect(DetectionArray, '/folder/detections')
     results.wait_matched(rclpy_node)
     publisher = subprocess.run(
-        [sys.executable, str(installed('image_publisher')), '--source', str(folder),
-         '--compress', 'jpeg', '--quality', '95', '--rate', '0',
-         '--ros-args', '-r', '__ns:=/folder'],
+        python_node('image_publisher', '--source', str(folder), '--compress', 'jpeg',
+                    '--quality', '95', '--rate', '0', ns='/folder'),
         capture_output=True, text=True, timeout=60)
     assert publisher.returncode == 0, publisher.stderr
     assert '3 frames' in publisher.stdout

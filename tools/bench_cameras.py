@@ -21,7 +21,7 @@ from pathlib import Path
 from rust_vision.msg import DetectionArray
 from sensor_msgs.msg import Image
 
-from bench_node import cpu_seconds, image_msg, installed, IMAGES, RESULTS, ros_session, \
+from harness import cpu_seconds, image_msg, installed, IMAGES, RESULTS, ros_session, \
     scene_bgr, stop
 
 

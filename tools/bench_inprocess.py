@@ -19,7 +19,8 @@ import time
 import rust_vision_core as rv
 
 import bench_node
-from bench_node import image_msg, installed, run, scene_bgr, Workload
+from bench_node import run, Workload
+from harness import image_msg, installed, scene_bgr
 
 
 def in_process(frames, count):

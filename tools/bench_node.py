@@ -28,7 +28,6 @@ gives the medians of the publish() call here and of its own account of each fram
 """
 
 import argparse
-import contextlib
 import faulthandler
 import json
 import os
@@ -43,45 +42,19 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import rclpy
-from rclpy.executors import SingleThreadedExecutor
-from rclpy.signals import SignalHandlerOptions
-from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rust_vision.msg import DetectionArray
 from sensor_msgs.msg import CompressedImage, Image
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / 'python_nodes'))
-from scenes import make_scene  # noqa: E402
+from harness import cpu_seconds, image_msg, IMAGES, installed, RESULTS, ROOT, ros_session, \
+    scene_bgr, stop
 
-IMAGES = QoSProfile(history=HistoryPolicy.KEEP_ALL, reliability=ReliabilityPolicy.RELIABLE)
-RESULTS = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE)
 MAX_OUTSTANDING_AT_RATE = 60
 LOST_AFTER = 5.0
 SMALL = np.full((48, 64, 3), 90, np.uint8)  # the warm-up frame
 
 
-def installed(executable):
-    for prefix in os.environ.get('AMENT_PREFIX_PATH', '').split(os.pathsep):
-        path = Path(prefix) / 'lib' / 'rust_vision' / executable
-        if prefix and path.is_file():
-            return str(path)
-    sys.exit(f'no lib/rust_vision/{executable} on AMENT_PREFIX_PATH: run make package')
-
-
-def image_msg(bgr):
-    h, w = bgr.shape[:2]
-    return Image(height=h, width=w, encoding='bgr8', step=w * 3, data=bgr.tobytes())
-
-
 def jpeg_msg(bgr):
     return CompressedImage(format='jpeg', data=cv2.imencode('.jpg', bgr)[1].tobytes())
-
-
-def scene_bgr(width, height, seed, noise=8):
-    """A synthetic scene of coloured shapes on a noisy grey background, BGR."""
-    rgb, _ = make_scene(width, height, 12, np.random.default_rng(seed), noise=noise)
-    return np.ascontiguousarray(rgb[:, :, ::-1])
 
 
 def photo_1080p():
@@ -228,45 +201,6 @@ class Harness:
         return True
 
 
-@contextlib.contextmanager
-def ros_session(name, dds_profile):
-    """An rclpy node `name` spun on a thread of its own, in a ROS domain of this process
-    (localhost only), every process with the Fast DDS profile `dds_profile` ('' for Fast
-    DDS's defaults)."""
-    os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
-    os.environ.setdefault('ROS_DOMAIN_ID', str(100 + os.getpid() % 100))
-    if dds_profile:
-        # Fast DDS 2 (Jazzy) reads the first, Fast DDS 3 (Kilted) the second.
-        for variable in ('FASTRTPS_DEFAULT_PROFILES_FILE', 'FASTDDS_DEFAULT_PROFILES_FILE'):
-            os.environ[variable] = dds_profile
-    # rclpy's own SIGINT handler would shut this process down with each node it stops.
-    # No arguments: this script's own (-p ...) are not ROS arguments.
-    rclpy.init(args=[], signal_handler_options=SignalHandlerOptions.NO)
-    node = rclpy.create_node(name)
-    executor = SingleThreadedExecutor()
-    executor.add_node(node)
-    done = threading.Event()
-
-    def spin():
-        while not done.is_set():
-            executor.spin_once(timeout_sec=0.1)
-    spinner = threading.Thread(target=spin)
-    spinner.start()
-    try:
-        yield node
-    finally:
-        done.set()
-        spinner.join()
-        executor.shutdown()
-        node.destroy_node()
-        rclpy.shutdown()
-
-
-def cpu_seconds(pid):
-    fields = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
-
-
 def run(node, messages, workload, command, window):
     """One node through one workload with this process as the source: throughput,
     latency percentiles, CPU per frame."""
@@ -339,11 +273,6 @@ def rust_source():
                    cwd=ROOT, check=True)
     target = Path(os.environ.get('CARGO_TARGET_DIR', ROOT / 'target'))
     return str(target / 'release' / 'examples' / 'bench_source')
-
-
-def stop(proc):
-    os.killpg(proc.pid, signal.SIGINT)
-    proc.wait(timeout=20)
 
 
 def summary(frames, sent, results, publish_calls, cpu, skipped):

@@ -90,6 +90,7 @@ fn run() -> Result<Outcome> {
         }
     };
     let managed = vision.managed();
+    let gate = vision.gate();
     let (worker, services) = lifecycle::serve(&node, vision, managed)?;
 
     // The signal thread holds no node: whatever holds a node when main returns is torn
@@ -101,6 +102,7 @@ fn run() -> Result<Outcome> {
     let signal_thread = std::thread::spawn(move || {
         if let Some(signal) = signals.forever().next() {
             log_info!(&logger, "signal {signal}: shutting down");
+            gate.close();
             commands.halt_spinning();
         }
     });

@@ -20,7 +20,7 @@ use ros_env::lifecycle_msgs::srv::{
 use ros_env::std_srvs::srv::{SetBool, SetBool_Request, SetBool_Response};
 
 use crate::node::VisionNode;
-use machine::{available, find, Primary, Step, TRANSITIONS};
+use machine::{find, Primary, Step, TRANSITIONS};
 
 /// The node, its lifecycle state, and where transitions are announced.
 pub struct Lifecycle {
@@ -156,7 +156,7 @@ impl Lifecycle {
     fn transitions(&self, all: bool) -> Vec<TransitionDescription> {
         TRANSITIONS
             .iter()
-            .filter(|t| all || available(self.state).any(|a| a.id == t.id))
+            .filter(|t| all || t.from == self.state)
             .map(|t| TransitionDescription {
                 transition: transition(t.id, t.label),
                 start_state: state(t.from.state()),

@@ -98,6 +98,17 @@ pub enum Input {
     Compressed(CompressedImage),
 }
 
+/// Where a frame came from, where the transport says: its publisher, and that
+/// publisher's number of it (consecutive from 1 for its first), from which frames sent
+/// but never received are known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin {
+    /// The publisher's identity (a DDS writer's GUID, say), opaque.
+    pub publisher: u128,
+    /// The publisher's sequence number of this frame.
+    pub sequence: u64,
+}
+
 /// Bounds on the images the core accepts, checked before any allocation.
 ///
 /// The defaults admit every common camera (up to 8K) and refuse the rest.

@@ -2,8 +2,10 @@
 //! and the end-of-stream account of what became of every frame of a stream.
 
 use std::collections::VecDeque;
+use std::ops::RangeInclusive;
 use std::time::{Duration, Instant};
 
+use crate::frame::Origin;
 use crate::report::{FailureLog, Verdict};
 use crate::stages::Depths;
 
@@ -37,6 +39,8 @@ struct StreamStart {
     paused: u64,
     failed_by_cause: Vec<(&'static str, u64)>,
     first_at: Option<Instant>,
+    /// The publisher of its frames and the range of its sequence numbers received.
+    origin: Option<(u128, RangeInclusive<u64>)>,
 }
 
 /// What became of the frames of one stream: every frame received is processed, failed,
@@ -60,6 +64,10 @@ pub struct StreamReport {
     pub first_sequence: u64,
     /// From the stream's first frame received to its end.
     pub duration: Duration,
+    /// Whether it ended without its source's end of stream (a new publisher began):
+    /// `sent` is then what the publisher's sequence numbers tell, frames it sent after
+    /// its last one received are unknown, and the stream is not complete.
+    pub abandoned: bool,
 }
 
 impl std::fmt::Display for StreamReport {
@@ -86,14 +94,18 @@ impl std::fmt::Display for StreamReport {
             self.dropped,
             self.lost,
             self.duration.as_secs_f64()
-        )
+        )?;
+        if self.abandoned {
+            write!(f, "; ended without an end of stream")?;
+        }
+        Ok(())
     }
 }
 
 impl StreamReport {
-    /// Whether every frame sent was processed.
+    /// Whether every frame sent was processed, as the source's end of stream says.
     pub fn complete(&self) -> bool {
-        self.processed == self.sent && self.received == self.sent
+        !self.abandoned && self.processed == self.sent && self.received == self.sent
     }
 }
 
@@ -156,6 +168,33 @@ impl Health {
         self.received - self.stream.received
     }
 
+    /// Whether a frame from `origin` begins a new stream: the current one has frames,
+    /// from another publisher.
+    pub fn begins_stream(&self, origin: Origin) -> bool {
+        self.stream_received() > 0
+            && matches!(&self.stream.origin, Some((p, _)) if *p != origin.publisher)
+    }
+
+    /// Notes the origin of a frame of the current stream.
+    pub fn note_origin(&mut self, origin: Origin) {
+        let n = origin.sequence;
+        self.stream.origin = match self.stream.origin.take() {
+            Some((p, seen)) if p == origin.publisher => {
+                Some((p, *seen.start().min(&n)..=*seen.end().max(&n)))
+            }
+            _ => Some((origin.publisher, n..=n)),
+        };
+    }
+
+    /// Frames the current stream's publisher sent, as far as its sequence numbers
+    /// received tell (from its first received to its last); else those received.
+    pub fn stream_sent(&self) -> u64 {
+        let received = self.stream_received();
+        self.stream.origin.as_ref().map_or(received, |(_, seen)| {
+            (seen.end() - seen.start() + 1).max(received)
+        })
+    }
+
     /// When the latest frame was received, if any was.
     pub fn last_received_at(&self) -> Option<Instant> {
         self.last_received_at
@@ -191,6 +230,7 @@ impl Health {
             duration: start
                 .first_at
                 .map_or(Duration::ZERO, |t| now.duration_since(t)),
+            abandoned: false,
         };
         self.stream = StreamStart {
             received: self.received,
@@ -199,6 +239,7 @@ impl Health {
             paused: self.paused,
             failed_by_cause: self.failures.totals().collect(),
             first_at: None,
+            origin: None,
         };
         report
     }
@@ -325,6 +366,7 @@ mod tests {
                 lost: 1,
                 first_sequence: 0,
                 duration: Duration::from_millis(100),
+                abandoned: false,
             }
         );
         assert!(!first.complete());

@@ -10,7 +10,7 @@ use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
 use crate::classify::Classifier;
-use crate::decode::{decode, decode_compressed};
+use crate::decode::decode_input;
 use crate::detect::{Detection, Detector};
 use crate::error::Result;
 use crate::frame::{Input, Limits};
@@ -51,10 +51,7 @@ impl Pipeline {
     /// First stage: the input as an RGB image, and the time it took.
     pub fn decode(&self, input: Input) -> Result<(RgbImage, Duration)> {
         let start = Instant::now();
-        let image = match input {
-            Input::Raw(raw) => decode(raw, &self.limits)?,
-            Input::Compressed(compressed) => decode_compressed(&compressed, &self.limits)?,
-        };
+        let image = decode_input(input, &self.limits)?;
         Ok((image, start.elapsed()))
     }
 

@@ -14,7 +14,7 @@ use std::str::FromStr;
 use image::RgbImage;
 
 use crate::error::{InputError, Result, UnsupportedError};
-use crate::frame::{Limits, RawImage};
+use crate::frame::{Input, Limits, RawImage};
 pub use bayer::Cfa;
 pub use compressed::{compressed_format, decode_compressed};
 
@@ -162,6 +162,14 @@ pub(crate) fn check_dimensions(width: u32, height: u32, limits: &Limits) -> Resu
         .into());
     }
     Ok(())
+}
+
+/// Decodes a frame of either transport into an RGB image.
+pub fn decode_input(input: Input, limits: &Limits) -> Result<RgbImage> {
+    match input {
+        Input::Raw(raw) => decode(raw, limits),
+        Input::Compressed(compressed) => decode_compressed(&compressed, limits),
+    }
 }
 
 /// Decodes `raw` into an RGB image after [`validate`] accepted it.

@@ -28,7 +28,7 @@ use crate::stages::{Job, Outcome, Stages};
 /// After the first report of a failure cause, at most one report per cause this often.
 pub const FAILURE_REPORT_INTERVAL: Duration = Duration::from_secs(5);
 /// How often an end of stream checks whether every frame is accounted for.
-const END_OF_STREAM_POLL: Duration = Duration::from_millis(10);
+pub(crate) const END_OF_STREAM_POLL: Duration = Duration::from_millis(10);
 
 /// How much a notice matters, for the front end's log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,9 +150,17 @@ impl<M: Send + 'static> Runtime<M> {
             received_at,
         };
         let stages = self.stages.read().unwrap_or_else(|e| e.into_inner());
-        if let Some(stages) = stages.as_ref() {
-            let dropped = stages.submit(job).len() as u64;
-            lock(&self.health).dropped += dropped;
+        // After finish() nothing will process it: counted dropped, not left in flight.
+        let dropped = stages.as_ref().map_or(1, |s| s.submit(job).len() as u64);
+        lock(&self.health).dropped += dropped;
+    }
+
+    /// Counts a frame received and dropped unprocessed: one taken in while the front end
+    /// shuts down.
+    pub fn refuse(&self, received_at: Instant) {
+        let mut health = lock(&self.health);
+        if health.receive(received_at).is_some() {
+            health.dropped += 1;
         }
     }
 
@@ -215,8 +223,9 @@ impl<M: Send + 'static> Runtime<M> {
             Err(e) => {
                 let active = self.model_state().active;
                 let message = format!("{name} not applied, {active} keeps running: {e}");
-                self.sink.notice(Level::Error, &message);
+                // Kept before it is said: whoever hears it can read it in the state.
                 lock(&self.control).models.error = Some(format!("{name}: {e}"));
+                self.sink.notice(Level::Error, &message);
                 return;
             }
         };
@@ -255,51 +264,9 @@ impl<M: Send + 'static> Runtime<M> {
         lock(&self.health).report(depths, Instant::now())
     }
 
-    /// An end of stream of `frames` frames: once every frame received is accounted for,
-    /// and every frame sent has arrived (or none came for `end_of_stream_timeout`), the
-    /// sink gets the stream's account, after the results of its frames.
-    pub fn end_of_stream(self: &Arc<Self>, meta: M, frames: u64) {
-        if std::mem::replace(&mut lock(&self.control).ending, true) {
-            let message = "end of stream while the previous one is being summarised: ignored";
-            self.sink.notice(Level::Warn, message);
-            return;
-        }
-        let message = format!("end of stream: {frames} frames sent; waiting for those in flight");
-        self.sink.notice(Level::Info, &message);
-        let runtime = Arc::clone(self);
-        self.in_background(move || {
-            let report = runtime.wait_for_stream(frames, Instant::now());
-            runtime.sink.stream_ended(meta, &report);
-            lock(&runtime.control).ending = false;
-        });
-    }
-
-    fn wait_for_stream(&self, frames: u64, arrived: Instant) -> StreamReport {
-        loop {
-            let (timeout, closing) = {
-                let control = lock(&self.control);
-                (control.end_of_stream_timeout, control.closing)
-            };
-            {
-                let mut health = lock(&self.health);
-                let last = health
-                    .last_received_at()
-                    .map_or(arrived, |t| t.max(arrived));
-                let arrived_all = health.stream_received() >= frames;
-                let waited = arrived_all || closing || last.elapsed() >= timeout;
-                if health.in_flight() == 0 && waited {
-                    return health.end_stream(frames, Instant::now());
-                }
-            }
-            thread::sleep(END_OF_STREAM_POLL);
-        }
-    }
-
-    /// Pauses processing (frames received are counted paused) or resumes it; says
-    /// whether this changed anything.
-    pub fn set_paused(&self, paused: bool) -> bool {
-        let mut health = lock(&self.health);
-        std::mem::replace(&mut health.pausing, paused) != paused
+    /// Pauses processing (frames received are counted paused) or resumes it.
+    pub fn set_paused(&self, paused: bool) {
+        lock(&self.health).pausing = paused;
     }
 
     /// Lets the frames in flight through (the sink gets their results), summarises an
@@ -403,3 +370,5 @@ pub fn describe(config: &PipelineConfig, models: &ModelCache) -> String {
 
 #[cfg(test)]
 mod tests;
+
+mod streams;

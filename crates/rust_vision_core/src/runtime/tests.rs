@@ -1,7 +1,7 @@
 //! Unit tests of [`super`] (runtime).
 
 use super::*;
-use crate::frame::RawImage;
+use crate::frame::{Origin, RawImage};
 use crate::schema::Value;
 use std::sync::mpsc::{channel, Receiver, Sender};
 
@@ -113,6 +113,62 @@ fn every_frame_is_accounted_for_and_the_stream_summarised_after_its_results() {
     assert!(runtime
         .finish()
         .starts_with("frames received 6, results published 5, failed 1"));
+}
+
+/// The stream reports the sink gets, skipping results and notices.
+fn ends(rx: &Receiver<Event>, n: usize) -> Vec<(u32, StreamReport)> {
+    let mut ends = Vec::new();
+    while ends.len() < n {
+        if let Event::Ended(meta, report) = next(rx) {
+            ends.push((meta, report));
+        }
+    }
+    ends
+}
+
+#[test]
+fn a_new_publisher_ends_the_previous_ones_stream_with_its_lost_frames_counted() {
+    let (runtime, rx, _) = start();
+    let from = |publisher, sequence| Origin {
+        publisher,
+        sequence,
+    };
+    // Publisher 7 sent 1..=5; 3 never arrived, and it died without an end of stream.
+    for n in [1, 2, 4, 5] {
+        runtime.receive_from(n as u32, frame(true), Instant::now(), from(7, n));
+    }
+    // Publisher 8 begins: its first frame ends 7's stream before it is counted.
+    for n in 1..=3 {
+        runtime.receive_from(10 + n as u32, frame(true), Instant::now(), from(8, n));
+    }
+    runtime.end_of_stream(100, 3);
+    let ends = ends(&rx, 2);
+    let (meta, first) = &ends[0];
+    assert_eq!(*meta, 11, "the first frame of the new stream");
+    assert_eq!((first.sent, first.received, first.processed), (5, 4, 4));
+    assert_eq!((first.lost, first.first_sequence), (1, 0));
+    assert!(first.abandoned && !first.complete());
+    let (meta, second) = &ends[1];
+    assert_eq!(*meta, 100);
+    assert_eq!((second.sent, second.received, second.processed), (3, 3, 3));
+    assert_eq!(second.first_sequence, 4);
+    assert!(second.complete());
+    runtime.finish();
+}
+
+#[test]
+fn frames_refused_at_shutdown_are_counted_dropped() {
+    let (runtime, _rx, _) = start();
+    runtime.receive(0, frame(true), Instant::now());
+    runtime.refuse(Instant::now());
+    assert!(runtime
+        .finish()
+        .starts_with("frames received 2, results published 1, failed 0, dropped 1"));
+    // After finish nothing processes a frame: it is dropped, not left in flight.
+    runtime.receive(1, frame(true), Instant::now());
+    assert!(runtime
+        .finish()
+        .contains("frames received 3, results published 1, failed 0, dropped 2"));
 }
 
 #[test]

@@ -95,6 +95,18 @@ impl Layout {
         }
     }
 
+    /// How many values an output of this layout holds, `None` past `usize`.
+    pub fn values(&self) -> Option<usize> {
+        let (boxes, per_box) = match *self {
+            Layout::V5 { boxes, classes } => (boxes, classes.checked_add(5)?),
+            Layout::V8 { boxes, classes } | Layout::RtDetr { boxes, classes } => {
+                (boxes, classes.checked_add(4)?)
+            }
+            Layout::EndToEnd { boxes } => (boxes, 6),
+        };
+        boxes.checked_mul(per_box)
+    }
+
     /// Whether overlapping boxes are still to be suppressed (the model did not).
     pub fn needs_suppression(&self) -> bool {
         matches!(self, Layout::V5 { .. } | Layout::V8 { .. })
@@ -195,13 +207,23 @@ fn best(scores: impl Iterator<Item = f32>) -> (usize, f32) {
 }
 
 /// The candidates scoring at least `confidence` in a raw `output` of `layout`, from a
-/// model with an input of `(width, height)`.
+/// model with an input of `(width, height)`; an output of any other length than the
+/// layout's (a model with dynamic output dimensions) is refused, not read past its end.
 pub fn decode(
     output: &[f32],
     layout: Layout,
     confidence: f32,
     input: (u32, u32),
-) -> Vec<Candidate> {
+) -> Result<Vec<Candidate>, String> {
+    if layout.values() != Some(output.len()) {
+        return Err(format!(
+            "the model's output has {} values where the shape it was loaded with has {}",
+            output.len(),
+            layout
+                .values()
+                .map_or("more than can be counted".into(), |n| n.to_string())
+        ));
+    }
     let mut out = Vec::new();
     let mut keep = |corners, class, score: f32, objectness| {
         if score >= confidence {
@@ -251,7 +273,7 @@ pub fn decode(
             }
         }
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -343,11 +365,26 @@ mod tests {
     }
 
     #[test]
+    fn an_output_of_another_length_than_its_shape_is_refused() {
+        // A model whose output dimensions vary with the input: V8 read it past its end.
+        let layout = Layout::V8 {
+            boxes: 3,
+            classes: 2,
+        };
+        assert!(decode(&[0.5; 17], layout, 0.25, INPUT)
+            .unwrap_err()
+            .contains("has 17 values where the shape it was loaded with has 18"));
+        assert!(decode(&[0.5; 18], layout, 0.25, INPUT).is_ok());
+        let huge = Layout::EndToEnd { boxes: usize::MAX };
+        assert!(decode(&[], huge, 0.25, INPUT).is_err());
+    }
+
+    #[test]
     fn each_layout_decodes_to_input_pixels() {
         let e2e = [
             10.0, 20.0, 30.0, 60.0, 0.9, 2.0, 0.0, 0.0, 1.0, 1.0, 0.1, 0.0,
         ];
-        let got = decode(&e2e, Layout::EndToEnd { boxes: 2 }, 0.25, INPUT);
+        let got = decode(&e2e, Layout::EndToEnd { boxes: 2 }, 0.25, INPUT).unwrap();
         assert_eq!(got.len(), 1);
         assert_eq!(
             (got[0].corners, got[0].class),
@@ -358,7 +395,7 @@ mod tests {
             boxes: 1,
             classes: 2,
         };
-        let got = decode(&detr, layout, 0.25, INPUT);
+        let got = decode(&detr, layout, 0.25, INPUT).unwrap();
         assert_eq!(got[0].corners, [288.0, 96.0, 352.0, 224.0]);
         assert_eq!((got[0].class, got[0].score), (1, 0.7));
         // A class that is no index is no box.
@@ -376,6 +413,8 @@ mod tests {
             0.9,
             -3.0,
         ];
-        assert!(decode(&bad, Layout::EndToEnd { boxes: 2 }, 0.25, INPUT).is_empty());
+        assert!(decode(&bad, Layout::EndToEnd { boxes: 2 }, 0.25, INPUT)
+            .unwrap()
+            .is_empty());
     }
 }

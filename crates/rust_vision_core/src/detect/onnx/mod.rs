@@ -11,7 +11,7 @@ use std::sync::Arc;
 use image::RgbImage;
 
 use super::{BoundingBox, Detection, Detector};
-use crate::error::{ConfigError, Result};
+use crate::error::{ConfigError, Error, Result};
 use crate::onnx_model::{class_names, image_tensor, OnnxModel, OnnxRuntime};
 use layout::{decode, Candidate};
 pub use layout::{Layout, LayoutChoice};
@@ -139,6 +139,24 @@ fn suppress(candidates: Vec<Candidate>, threshold: f32) -> Vec<Candidate> {
     kept
 }
 
+/// The boxes kept from a model's raw `output` of `layout` for an input of `input`
+/// pixels: those scoring at least the confidence, best first, suppressed where the
+/// layout needs it.
+pub fn boxes(
+    output: &[f32],
+    layout: Layout,
+    config: &OnnxDetectorConfig,
+    input: (u32, u32),
+) -> Result<Vec<Candidate>> {
+    let candidates = decode(output, layout, config.confidence, input).map_err(Error::Internal)?;
+    let kept = rank(candidates);
+    Ok(if layout.needs_suppression() {
+        suppress(kept, config.iou)
+    } else {
+        kept
+    })
+}
+
 impl Detector for OnnxDetector {
     fn name(&self) -> &'static str {
         "onnx"
@@ -148,16 +166,7 @@ impl Detector for OnnxDetector {
         let (w, h) = image.dimensions();
         let (tensor, placement) = image_tensor(image, (0, 0, w, h), self.model.input, true);
         let output = self.model.run(&tensor)?;
-        let candidates = decode(
-            &output,
-            self.layout,
-            self.config.confidence,
-            self.model.input,
-        );
-        let mut kept = rank(candidates);
-        if self.layout.needs_suppression() {
-            kept = suppress(kept, self.config.iou);
-        }
+        let kept = boxes(&output, self.layout, &self.config, self.model.input)?;
         Ok(kept
             .into_iter()
             .map(|c| {

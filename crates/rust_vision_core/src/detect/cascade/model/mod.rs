@@ -165,8 +165,10 @@ impl Cascade {
     }
 
     /// Every feature inside the window, every node's feature and children in range.
+    /// In i64: a file's coordinates can be anything up to i32's limits, and their sums
+    /// must not overflow (found by fuzzing: a rectangle at x = 2^31 - 1 overflowed).
     fn check(&self) -> Result<(), String> {
-        let (w, h) = (self.window.0 as i32, self.window.1 as i32);
+        let (w, h) = (i64::from(self.window.0), i64::from(self.window.1));
         match &self.features {
             Features::Haar(features) => {
                 for (i, f) in features.iter().enumerate() {
@@ -174,6 +176,8 @@ impl Cascade {
                         if weight == 0.0 {
                             continue;
                         }
+                        let (x, y) = (i64::from(x), i64::from(y));
+                        let (rw, rh) = (i64::from(rw), i64::from(rh));
                         let inside = if f.tilted {
                             x - rh >= 0 && x + rw <= w && y >= 0 && y + rw + rh <= h
                         } else {
@@ -190,13 +194,9 @@ impl Cascade {
             }
             Features::Lbp(features) => {
                 for (i, f) in features.iter().enumerate() {
-                    if f.x < 0
-                        || f.y < 0
-                        || f.width <= 0
-                        || f.height <= 0
-                        || f.x + 3 * f.width > w
-                        || f.y + 3 * f.height > h
-                    {
+                    let (x, y) = (i64::from(f.x), i64::from(f.y));
+                    let (fw, fh) = (i64::from(f.width), i64::from(f.height));
+                    if x < 0 || y < 0 || fw <= 0 || fh <= 0 || x + 3 * fw > w || y + 3 * fh > h {
                         return Err(format!(
                             "feature {i}: block grid ({}, {}, 3x{}, 3x{}) lies outside the \
                              {w}x{h} window",
@@ -209,9 +209,12 @@ impl Cascade {
         let count = self.feature_count();
         for (s, stage) in self.stages.iter().enumerate() {
             for (t, tree) in stage.trees.iter().enumerate() {
-                let nodes = tree.nodes.len() as i32;
+                let nodes = tree.nodes.len() as i64;
                 for node in &tree.nodes {
-                    let child_ok = |c: i32| (c > 0 && c < nodes) || (c <= 0 && -c <= nodes);
+                    let child_ok = |c: i32| {
+                        let c = i64::from(c);
+                        (c > 0 && c < nodes) || (c <= 0 && -c <= nodes)
+                    };
                     if node.feature as usize >= count
                         || !child_ok(node.left)
                         || !child_ok(node.right)
