@@ -82,6 +82,6 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
 
 
-def stop(proc):
+def stop(proc, timeout=20):
     os.killpg(proc.pid, signal.SIGINT)
-    proc.wait(timeout=20)
+    proc.wait(timeout=timeout)

@@ -13,9 +13,7 @@ every malformed frame counted failed and every other one answered.
 """
 
 import argparse
-import os
 import re
-import signal
 import subprocess
 import threading
 import time
@@ -26,7 +24,8 @@ from diagnostic_msgs.msg import DiagnosticArray
 from rust_vision.msg import DetectionArray
 from sensor_msgs.msg import Image
 
-from harness import IMAGES, RESULTS, ROOT, image_msg, installed, ros_session, scene_bgr
+from harness import (IMAGES, RESULTS, ROOT, image_msg, installed, ros_session, scene_bgr,
+                     stop)
 
 DEPTHS = 'queue depths (input, classify, output)'
 
@@ -126,8 +125,7 @@ def main():
                 soak.answered.clear()
             samples, malformed = run(soak, proc, args)
         finally:
-            os.killpg(proc.pid, signal.SIGINT)
-            proc.wait(timeout=30)
+            stop(proc, timeout=30)
         time.sleep(0.5)
         verdict(soak, samples, malformed, log, args)
 

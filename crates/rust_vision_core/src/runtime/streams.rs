@@ -20,7 +20,9 @@ impl<M: Send + 'static> Runtime<M> {
     where
         M: Clone,
     {
-        if lock(&self.health).begins_stream(origin) && !lock(&self.control).ending {
+        // One lock at a time: `control` is never taken while `health` is held.
+        let ending = lock(&self.control).ending;
+        if !ending && lock(&self.health).begins_stream(origin) {
             // The sink's account of the stream says what became of its frames.
             let message = "a new publisher began a stream: the previous one ends without its \
                            end of stream";

@@ -215,13 +215,12 @@ pub fn decode(
     confidence: f32,
     input: (u32, u32),
 ) -> Result<Vec<Candidate>, String> {
-    if layout.values() != Some(output.len()) {
+    let expected = layout.values();
+    if expected != Some(output.len()) {
         return Err(format!(
             "the model's output has {} values where the shape it was loaded with has {}",
             output.len(),
-            layout
-                .values()
-                .map_or("more than can be counted".into(), |n| n.to_string())
+            expected.map_or("more than can be counted".into(), |n| n.to_string())
         ));
     }
     let mut out = Vec::new();
