@@ -23,7 +23,7 @@ use rust_vision_core::annotate::annotate;
 use rust_vision_core::error::Error;
 use rust_vision_core::health::StreamReport;
 use rust_vision_core::pipeline::FrameResult;
-use rust_vision_core::runtime::{Level, Runtime, Sink};
+use rust_vision_core::runtime::{Level, Runtime, Sink, Tally};
 
 /// Topic of the results.
 pub const DETECTIONS_TOPIC: &str = "detections";
@@ -53,10 +53,34 @@ pub struct VisionNode {
     parameters: Parameters,
     /// Set by `~/enable`; kept across configurations.
     paused: bool,
-    /// Closed at shutdown; shared by every configuration's subscriptions.
-    gate: Gate,
+    /// Shared by every configuration's subscriptions and the signal handler.
+    shutdown: Shutdown,
     configured: Option<Configured>,
     active: Option<Active>,
+}
+
+/// What the signal handler holds: the gate of the image subscriptions, closed at the first
+/// signal, and the counts of the runtime configured last, said at a second one. Nothing of
+/// the node: a node dropped on the signal thread outlives the middleware's exit handlers.
+#[derive(Clone, Default)]
+pub struct Shutdown {
+    gate: Gate,
+    tally: Arc<Mutex<Option<Tally>>>,
+}
+
+impl Shutdown {
+    /// From now on, frames taken in are counted dropped, not processed.
+    pub fn begin(&self) {
+        self.gate.close();
+    }
+
+    /// What became of the frames received so far.
+    pub fn counted(&self) -> String {
+        let tally = self.tally.lock().unwrap_or_else(|e| e.into_inner());
+        tally
+            .as_ref()
+            .map_or("not configured, no frame received".into(), Tally::to_string)
+    }
 }
 
 /// The publishers and the runtime with its models; and, from the first activation, the
@@ -207,7 +231,7 @@ impl VisionNode {
             node,
             parameters,
             paused: false,
-            gate: Gate::default(),
+            shutdown: Shutdown::default(),
             configured: None,
             active: None,
         })
@@ -218,9 +242,9 @@ impl VisionNode {
         self.parameters.config().managed
     }
 
-    /// The gate of the image subscriptions, for the signal handler to close.
-    pub fn gate(&self) -> Gate {
-        self.gate.clone()
+    /// The handle of the signal handler.
+    pub fn shutdown(&self) -> Shutdown {
+        self.shutdown.clone()
     }
 
     pub fn logger(&self) -> rclrs::Logger {
@@ -234,6 +258,11 @@ impl VisionNode {
         let sink: Arc<dyn Sink<Header>> = Arc::clone(&outputs) as _;
         let runtime = Runtime::start(&config.pipeline, sink)?;
         runtime.set_paused(self.paused);
+        *self
+            .shutdown
+            .tally
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(runtime.tally());
         let changes = Arc::clone(&runtime);
         self.parameters
             .on_change(Some(Box::new(move |config, name| {
@@ -255,7 +284,8 @@ impl VisionNode {
         let (runtime, outputs) = (&configured.runtime, &configured.outputs);
         let config = self.parameters.config();
         let first = configured.end_of_stream.is_none();
-        let mut inputs = Inputs::subscribe(&self.node, &config, runtime, &self.gate, first)?;
+        let mut inputs =
+            Inputs::subscribe(&self.node, &config, runtime, &self.shutdown.gate, first)?;
         if let Some(end_of_stream) = inputs.end_of_stream.take() {
             configured.end_of_stream = Some(end_of_stream);
         }

@@ -94,6 +94,31 @@ def yolo(path, layout='v8', size=320, names=None, dynamic=False, metadata=()):
     return _save(path, nodes, inputs, output, initializers, names, metadata)
 
 
+def shrinking(path):
+    """The YOLOv8 detector of `yolo`, whose output has all 8 boxes on a blank input (the
+    probe an engine gets at load) and only the first 4 on any other: an output that is
+    shorter at run time than the shape the model was loaded with."""
+    model = onnx.load(str(yolo(path)))
+    graph = model.graph
+    for node in graph.node:
+        node.output[:] = ['full' if name == 'output0' else name for name in node.output]
+    constants = {'zero': np.array(0, np.float32), 'short': np.array([4], np.int64),
+                 'long': np.array([8], np.int64), 'start': np.array([0], np.int64),
+                 'axis': np.array([2], np.int64)}
+    graph.initializer.extend(numpy_helper.from_array(v, k) for k, v in constants.items())
+    graph.node.extend([
+        helper.make_node('ReduceMax', ['images'], ['peak'], keepdims=0),
+        helper.make_node('Greater', ['peak', 'zero'], ['lit']),
+        helper.make_node('Where', ['lit', 'short', 'long'], ['end']),
+        helper.make_node('Slice', ['full', 'start', 'end', 'axis'], ['output0'])])
+    del graph.output[:]
+    graph.output.append(helper.make_tensor_value_info('output0', TensorProto.FLOAT,
+                                                      [1, 7, 'boxes']))
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+    return path
+
+
 def classifier(path, size=64, names=None):
     """A classifier: logits 10 x the channel means (class = dominant channel)."""
     inputs = helper.make_tensor_value_info('input', TensorProto.FLOAT, [1, 3, size, size])

@@ -151,6 +151,34 @@ def test_onnx_classifier_names_the_dominant_channel(
     engine_used(node, engine)
 
 
+def test_an_onnx_output_shorter_at_run_time_fails_those_frames_only(
+        vision_node, rclpy_node, collect, tmp_path):
+    """A model whose output has fewer boxes at run time than on the blank input it was
+    probed with at load (ONNX Runtime runs it; tract refuses an output without a fixed
+    shape at start-up): each such frame fails with cause `internal`, logged once, and the
+    other frames, the accounting and shutdown go on."""
+    model = onnx_models.shrinking(tmp_path / 'shrinking.onnx')
+    node = vision_node('-r', '__ns:=/shrinking', *BATCH, '-p', 'detector:=onnx',
+                       '-p', f'onnx.model:={model}', *ENGINES['onnxruntime'])
+    # A 320 x 320 frame fills the model's input: black is its blank input, as at load.
+    black, lit = np.zeros((320, 320, 3), np.uint8), np.full((320, 320, 3), 200, np.uint8)
+    results = collect(DetectionArray, '/shrinking/detections')
+    publish_all(rclpy_node, '/shrinking/image', frames(rclpy_node, [black, lit] * 3),
+                results, warmup=frames(rclpy_node, [black])[0])
+    spin_until(rclpy_node, lambda: len(results.messages) >= 3, timeout=60)
+    # Sequence numbers count every frame vision_node received, warm-ups included.
+    first = results.messages[0].sequence
+    assert [(m.header.frame_id, m.sequence - first) for m in results.messages] == \
+        [('frame0', 0), ('frame2', 2), ('frame4', 4)]
+    assert node.stop() == 0
+    output = node.output()
+    reason = "the model's output has 28 values where the shape it was loaded with has 56"
+    assert output.count(reason) == 1 and ', internal: internal error: ' in output, output
+    assert (f'frames received {first + 6}, results published {first + 3}, '
+            'failed 3 (internal: 3), dropped 0') in output, output
+    assert 'panicked' not in output and 'ERROR' not in output, output
+
+
 @pytest.mark.parametrize('args,reason', [
     (('-p', 'detector:=onnx', '-p', 'onnx.model:=/nonexistent/yolo.onnx'), 'no such file'),
     (('-p', 'detector:=onnx', '-p', 'onnx.model:={wrong}'), 'is not 1 x rows x columns'),

@@ -3,7 +3,8 @@ into blobs (which keeps up) and into the face cascade (which falls behind: a bac
 the reader under overflow `all`). The node exits with status 0 within 2 s, prints no
 error, and accounts for every frame it received: published, failed or dropped (its
 shutdown line; frames still taken from the reader after the signal are dropped, not
-processed), and what it published is what a subscriber got, in sequence."""
+processed), and what it published is what a subscriber got, in sequence. A second
+signal ends a slow shutdown at once."""
 import re
 import signal
 import time
@@ -79,3 +80,44 @@ def test_a_signal_while_streaming_loses_no_frame_unaccounted(sig, behind, vision
     assert sequences == list(range(sequences[0], published)), sequences
     assert [m.header.frame_id for m in results.messages] == \
         [f'f{i}' for i in range(len(sequences))]
+
+
+def test_a_second_signal_ends_a_slow_shutdown_at_once(vision_node, rclpy_node, collect):
+    """The first SIGINT lets the frames queued in the pipeline through (here 20, each slow
+    in the face cascade at scale factor 1.01); a second one ends the process at once, with
+    status 130, saying what was counted so far: fewer frames accounted for than received,
+    the rest were in flight."""
+    ns = '/second_signal'
+    node = vision_node('-r', f'__ns:={ns}', '-p', 'qos:=reliable', '-p', 'overflow:=all',
+                       '-p', 'input_queue:=20', *FACES, '-p', 'cascade.scale_factor:=1.01')
+    results = collect(DetectionArray, f'{ns}/detections')
+    publish_all(rclpy_node, f'{ns}/image', [], results)
+    rng = np.random.default_rng(7)
+    publisher = rclpy_node.create_publisher(Image, f'{ns}/image', 100)
+    for i in range(30):
+        rgb = rng.integers(0, 256, (480, 640, 3), np.uint8)
+        publisher.publish(image_msg(rgb, 'rgb8', f'f{i}', rclpy_node.get_clock().now().to_msg()))
+    # Evidence that the node works on them: the first result.
+    spin_until(rclpy_node, lambda: results.messages, timeout=30)
+    node.proc.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + 10
+    while 'shutting down' not in node.output():
+        assert time.monotonic() < deadline, node.output()
+        time.sleep(0.01)
+    assert node.proc.poll() is None, f'the drain was not slow:\n{node.output()}'
+    node.proc.send_signal(signal.SIGINT)
+    signalled = time.monotonic()
+    node.proc.wait(timeout=10)
+    took = time.monotonic() - signalled
+    rclpy_node.destroy_publisher(publisher)
+    output = node.output()
+    assert node.proc.returncode == 130, output
+    assert took < 1.0, f'exited {took:.2f} s after the second signal'
+    line = re.search(r'signal 2 again: exiting now, frames in flight not finished; '
+                     r'frames received (\d+), results published (\d+), failed (\d+), '
+                     r'dropped (\d+), paused (\d+)', output)
+    assert line, output
+    print(f'exit {took:.3f} s after the second signal: {line.group(0)}')
+    received, published, failed, dropped, paused = map(int, line.groups())
+    assert received > published + failed + dropped + paused, output
+    assert 'panicked' not in output and 'ERROR' not in output, output

@@ -3,7 +3,7 @@
 //! Usage: see [`USAGE`] (`vision_node --help`); the README has topics and parameters.
 
 use anyhow::{Context as _, Result};
-use rclrs::{log_error, log_info, Context, CreateBasicExecutor, SpinOptions};
+use rclrs::{log_error, log_info, log_warn, Context, CreateBasicExecutor, SpinOptions};
 use rust_vision::lifecycle::{self, Lifecycle};
 use rust_vision::node::VisionNode;
 use signal_hook::consts::{SIGINT, SIGTERM};
@@ -90,7 +90,7 @@ fn run() -> Result<Outcome> {
         }
     };
     let managed = vision.managed();
-    let gate = vision.gate();
+    let shutdown = vision.shutdown();
     let (worker, services) = lifecycle::serve(&node, vision, managed)?;
 
     // The signal thread holds no node: whatever holds a node when main returns is torn
@@ -100,22 +100,43 @@ fn run() -> Result<Outcome> {
     let logger = node.logger().clone();
     let signal_handle = signals.handle();
     let signal_thread = std::thread::spawn(move || {
-        if let Some(signal) = signals.forever().next() {
-            log_info!(&logger, "signal {signal}: shutting down");
-            gate.close();
+        let mut signals = signals.forever();
+        if let Some(signal) = signals.next() {
+            log_info!(
+                &logger,
+                "signal {signal}: shutting down (a second signal ends the process at once)"
+            );
+            shutdown.begin();
             commands.halt_spinning();
+        }
+        // Listening on while the frames in flight drain: a second Ctrl-C, or launch's
+        // escalation to SIGTERM, must not wait for them.
+        if let Some(signal) = signals.next() {
+            log_warn!(
+                &logger,
+                "signal {signal} again: exiting now, frames in flight not finished; {}",
+                shutdown.counted()
+            );
+            exit_now(128 + signal);
         }
     });
 
     let mut errors = executor.spin(SpinOptions::default());
-    signal_handle.close();
-    let _ = signal_thread.join();
     // The node's state is the worker's: finish it there, spinning until that is done.
     let finished = worker.run(|lifecycle: &mut Lifecycle| lifecycle.finish());
     errors.extend(executor.spin(SpinOptions::new().until_promise_resolved(finished)));
+    signal_handle.close();
+    let _ = signal_thread.join();
     drop(services);
     if let Some(e) = errors.into_iter().next() {
         return Err(e).context("spinning");
     }
     Ok(Outcome::Stopped)
+}
+
+/// Ends the process with `code` without running exit handlers: the middleware's would tear
+/// down its participants while the main thread still uses them.
+fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit takes no pointer and never returns; it only ends the process.
+    unsafe { libc::_exit(code) }
 }

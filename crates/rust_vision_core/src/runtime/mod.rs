@@ -23,7 +23,7 @@ use crate::models::ModelCache;
 use crate::pipeline::FrameResult;
 use crate::report::Verdict;
 use crate::schema::{self, Change};
-use crate::stages::{Job, Outcome, Stages};
+use crate::stages::{contained, Job, Outcome, Stages};
 
 /// After the first report of a failure cause, at most one report per cause this often.
 pub const FAILURE_REPORT_INTERVAL: Duration = Duration::from_secs(5);
@@ -271,8 +271,7 @@ impl<M: Send + 'static> Runtime<M> {
 
     /// Lets the frames in flight through (the sink gets their results), summarises an
     /// end of stream being waited for as it stands, waits for model loads under way,
-    /// then returns what became of every frame received: `frames received R, results
-    /// published P, failed F (cause: n, ...), dropped D`.
+    /// then returns what became of every frame received (a [`Tally`]).
     pub fn finish(&self) -> String {
         lock(&self.control).closing = true;
         let stages = self
@@ -287,25 +286,40 @@ impl<M: Send + 'static> Runtime<M> {
         for thread in background {
             let _ = thread.join();
         }
-        let health = lock(&self.health);
+        self.tally().to_string()
+    }
+
+    /// What became of the frames received so far, for a front end that must say it
+    /// without waiting (a forced exit); holds nothing of the front end's.
+    pub fn tally(&self) -> Tally {
+        Tally(Arc::clone(&self.health))
+    }
+}
+
+/// The counts of a runtime, as they stand when displayed: `frames received R, results
+/// published P, failed F (cause: n, ...), dropped D, paused Z`.
+#[derive(Clone)]
+pub struct Tally(Arc<Mutex<Health>>);
+
+impl std::fmt::Display for Tally {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let health = lock(&self.0);
+        write!(
+            f,
+            "frames received {}, results published {}, failed {}",
+            health.received,
+            health.published,
+            health.failures.total()
+        )?;
         let causes: Vec<String> = health
             .failures
             .totals()
             .map(|(cause, n)| format!("{cause}: {n}"))
             .collect();
-        format!(
-            "frames received {}, results published {}, failed {}{}, dropped {}, paused {}",
-            health.received,
-            health.published,
-            health.failures.total(),
-            if causes.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", causes.join(", "))
-            },
-            health.dropped,
-            health.paused,
-        )
+        if !causes.is_empty() {
+            write!(f, " ({})", causes.join(", "))?;
+        }
+        write!(f, ", dropped {}, paused {}", health.dropped, health.paused)
     }
 }
 
@@ -320,13 +334,11 @@ fn deliver<M: 'static>(health: &Mutex<Health>, sink: &dyn Sink<M>, outcome: Outc
             result,
         } => {
             let latency = received_at.elapsed();
-            match sink.result(meta, sequence, image, &result, latency) {
-                Ok(()) => lock(health).published(latency),
-                Err(e) => {
-                    // Counted, so that an end of stream does not wait for it.
-                    lock(health).failed("not published", Instant::now());
-                    sink.notice(Level::Error, &format!("publishing results: {e}"));
-                }
+            let publish = || sink.result(meta, sequence, image, &result, latency);
+            match contained("publishing", publish) {
+                Ok(Ok(())) => lock(health).published(latency),
+                Ok(Err(e)) => not_published(health, sink, "not published", &e),
+                Err(panic) => not_published(health, sink, panic.cause(), &panic.to_string()),
             }
         }
         Outcome::Failed {
@@ -339,6 +351,19 @@ fn deliver<M: 'static>(health: &Mutex<Health>, sink: &dyn Sink<M>, outcome: Outc
                 sink.failed(&meta, sequence, &error, suppressed);
             }
         }
+    }
+}
+
+/// Counts a frame whose result could not be published (so that an end of stream does not
+/// wait for it) and says why, rate-limited per cause as other failures are.
+fn not_published<M: 'static>(
+    health: &Mutex<Health>,
+    sink: &dyn Sink<M>,
+    cause: &'static str,
+    why: &str,
+) {
+    if let Verdict::Report { .. } = lock(health).failed(cause, Instant::now()) {
+        sink.notice(Level::Error, &format!("publishing results: {why}"));
     }
 }
 

@@ -10,9 +10,14 @@
 //! 2` frames exist at once (queued, in a stage, or waiting to be put back in order). What
 //! happens when the input queue is full is the [`Overflow`] policy.
 //!
+//! A frame is the unit of failure: an error or a panic in its work (see [`contain`])
+//! becomes its [`Outcome::Failed`], and every frame taken reaches the sink, so no stage
+//! waits for one that will not come.
+//!
 //! Each stage is a long-lived loop of CPU-bound work that blocks on its queue, so each
 //! runs on its own OS thread with crossbeam channels between them.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
@@ -25,6 +30,9 @@ use crate::error::Error;
 use crate::frame::Input;
 use crate::pipeline::{FrameResult, Pipeline, StageTimings};
 use crate::track::Tracking;
+pub(crate) use contain::contained;
+
+mod contain;
 
 crate::choice! {
     /// What to do with a new frame when the input queue is full.
@@ -164,7 +172,11 @@ impl<M: Send + 'static> Stages<M> {
         }));
         let rx = output_rx.clone();
         threads.push(spawn("sink", move || {
-            rx.into_iter().for_each(|w| sink(outcome(w)))
+            for work in rx {
+                // The sink is the front end's: its panic is printed by the standard hook,
+                // and the thread goes on so that the stages before it never block.
+                let _ = std::panic::catch_unwind(AssertUnwindSafe(|| sink(outcome(work))));
+            }
         }));
 
         Stages {
@@ -245,8 +257,6 @@ fn current(pipeline: &RwLock<Arc<Pipeline>>) -> Arc<Pipeline> {
     Arc::clone(&pipeline.read().unwrap_or_else(|e| e.into_inner()))
 }
 
-/// The next frame of the input queue and its number; `None` once the queue is closed
-/// and empty.
 /// A worker: takes frames from the input queue, decodes and detects each.
 fn detect_stage<M>(
     pipeline: &RwLock<Arc<Pipeline>>,
@@ -278,17 +288,29 @@ fn classify_stage<M>(
         waiting.insert(work.ticket, work);
         while let Some(mut work) = waiting.remove(&next) {
             next += 1;
-            work.state = work.state.and_then(|mut f| {
-                let pipeline = current(pipeline);
-                f.timings.classify = pipeline.classify(&f.image, &mut f.detections)?
-                    + tracking.update(pipeline.tracker.as_ref(), &mut f.detections);
-                Ok(f)
+            work.state = work.state.and_then(|f| {
+                let work = || classify_and_track(&current(pipeline), &mut tracking, f);
+                contained("classification and tracking", work).unwrap_or_else(|panic| {
+                    // The tracks may be half-updated: start them afresh.
+                    tracking = Tracking::default();
+                    Err(panic)
+                })
             });
             if tx.send(work).is_err() {
                 return;
             }
         }
     }
+}
+
+fn classify_and_track(
+    pipeline: &Pipeline,
+    tracking: &mut Tracking,
+    mut f: InFlight,
+) -> Result<InFlight, Error> {
+    f.timings.classify = pipeline.classify(&f.image, &mut f.detections)?
+        + tracking.update(pipeline.tracker.as_ref(), &mut f.detections);
+    Ok(f)
 }
 
 /// What the sink gets for a frame that went through every stage.
@@ -314,6 +336,8 @@ fn outcome<M>(work: Work<M>) -> Outcome<M> {
     }
 }
 
+/// The next frame of the input queue and its number; `None` once the queue is closed
+/// and empty.
 fn take<M>(input: &Mutex<(u64, Receiver<Job<M>>)>) -> Option<(u64, Job<M>)> {
     let mut input = input.lock().unwrap_or_else(|e| e.into_inner());
     let job = input.1.recv().ok()?;
@@ -323,18 +347,21 @@ fn take<M>(input: &Mutex<(u64, Receiver<Job<M>>)>) -> Option<(u64, Job<M>)> {
 
 /// A worker's part of a frame: decoding it, then detecting on it.
 fn decode_and_detect<M>(pipeline: &Pipeline, ticket: u64, job: Job<M>) -> Work<M> {
-    let state = pipeline.decode(job.input).and_then(|(image, decode)| {
-        let (detections, detect) = pipeline.detect(&image)?;
-        Ok(InFlight {
-            image,
-            detections,
-            timings: StageTimings {
-                decode,
-                detect,
-                ..StageTimings::default()
-            },
-        })
-    });
+    let input = job.input;
+    let state = contained("decoding", || pipeline.decode(input))
+        .and_then(|decoded| decoded)
+        .and_then(|(image, decode)| {
+            let (detections, detect) = contained("detection", || pipeline.detect(&image))??;
+            Ok(InFlight {
+                image,
+                detections,
+                timings: StageTimings {
+                    decode,
+                    detect,
+                    ..StageTimings::default()
+                },
+            })
+        });
     Work {
         ticket,
         meta: job.meta,

@@ -165,3 +165,98 @@ fn a_new_pipeline_applies_to_the_next_frames() {
     stages.finish();
     assert_eq!(rx.iter().collect::<Vec<_>>(), [0, 1]);
 }
+
+/// Panics on images 3 pixels wide; elsewhere finds one box, as wide as the image.
+struct PanicsOnWidth3;
+
+impl Detector for PanicsOnWidth3 {
+    fn name(&self) -> &'static str {
+        "panics"
+    }
+    fn detect(&self, image: &RgbImage) -> crate::Result<Vec<Detection>> {
+        assert!(image.width() != 3, "a detector bug on an image 3 wide");
+        Ok(vec![Detection {
+            bbox: crate::results::BoundingBox {
+                x: 0.0,
+                y: 0.0,
+                width: image.width() as f32,
+                height: 1.0,
+            },
+            class_id: 0,
+            label: String::new(),
+            score: 1.0,
+            objectness: 1.0,
+            classification: None,
+            track_id: 0,
+        }])
+    }
+}
+
+/// Panics on boxes 5 pixels wide.
+struct PanicsOnWidth5;
+
+impl crate::classify::Classifier for PanicsOnWidth5 {
+    fn name(&self) -> &'static str {
+        "panics"
+    }
+    fn classify(
+        &self,
+        _: &RgbImage,
+        bbox: &crate::results::BoundingBox,
+    ) -> crate::Result<Option<crate::results::Classification>> {
+        assert!(bbox.width as u32 != 5, "a classifier bug on a box 5 wide");
+        Ok(None)
+    }
+}
+
+/// Frames 3 pixels wide panic in detection, 5 wide in classification: each is that
+/// frame's failure (cause `internal`, with the panic's message), every other frame goes
+/// on in order, and the stages finish. Run on a thread of its own, so that a hang fails
+/// the test instead of stalling it.
+#[test]
+fn a_panic_in_a_frames_work_fails_that_frame_only() {
+    for detect_workers in [1, 3] {
+        let (done_tx, done_rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let (tx, rx) = mpsc::channel();
+            let mut p = pipeline(0);
+            p.detector = Box::new(PanicsOnWidth3);
+            p.classifier = Some(Box::new(PanicsOnWidth5));
+            p.tracker = Some(Default::default());
+            let capacities = Capacities {
+                detect_workers,
+                ..Capacities::default()
+            };
+            let stages = Stages::start(p, Overflow::All, capacities, move |o| {
+                tx.send(match o {
+                    Outcome::Done { sequence, .. } => (sequence, String::new()),
+                    Outcome::Failed {
+                        sequence, error, ..
+                    } => (sequence, format!("{}: {error}", error.cause())),
+                })
+                .unwrap();
+            });
+            for i in 0..30 {
+                stages.submit(job(i, [4, 3, 5][i as usize % 3]));
+            }
+            stages.finish();
+            done_tx.send(rx.iter().collect::<Vec<_>>()).unwrap();
+        });
+        let outcomes = done_rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the stages did not finish");
+        assert_eq!(
+            outcomes.iter().map(|o| o.0).collect::<Vec<_>>(),
+            (0..30).collect::<Vec<_>>()
+        );
+        for (sequence, failure) in outcomes {
+            let want = match sequence % 3 {
+                0 => "",
+                1 => "internal: internal error: panic in detection at ",
+                _ => "internal: internal error: panic in classification and tracking at ",
+            };
+            assert!(failure.starts_with(want), "{sequence}: {failure}");
+            assert!(want.is_empty() || failure.contains("bug on a"), "{failure}");
+        }
+    }
+}
