@@ -8,6 +8,7 @@ use rust_vision::lifecycle::{self, Lifecycle};
 use rust_vision::node::VisionNode;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
+use std::time::{Duration, Instant};
 
 /// What `vision_node --help` prints.
 const USAGE: &str = "\
@@ -91,42 +92,49 @@ fn run() -> Result<Outcome> {
     };
     let managed = vision.managed();
     let shutdown = vision.shutdown();
+    let finishing = shutdown.clone();
     let (worker, services) = lifecycle::serve(&node, vision, managed)?;
 
     // The signal thread holds no node: whatever holds a node when main returns is torn
     // down by the middleware's exit handlers, and a node dropped on another thread after
     // them makes Fast DDS fail to delete its entities (and once corrupted the heap).
+    // It listens until the process ends: a second Ctrl-C, or launch's escalation to
+    // SIGTERM, must not wait for the frames in flight, nor for the middleware's teardown.
     let commands = executor.commands().clone();
     let logger = node.logger().clone();
-    let signal_handle = signals.handle();
-    let signal_thread = std::thread::spawn(move || {
-        let mut signals = signals.forever();
-        if let Some(signal) = signals.next() {
-            log_info!(
-                &logger,
-                "signal {signal}: shutting down (a second signal ends the process at once)"
-            );
-            shutdown.begin();
-            commands.halt_spinning();
-        }
-        // Listening on while the frames in flight drain: a second Ctrl-C, or launch's
-        // escalation to SIGTERM, must not wait for them.
-        if let Some(signal) = signals.next() {
-            log_warn!(
-                &logger,
-                "signal {signal} again: exiting now, frames in flight not finished; {}",
-                shutdown.counted()
-            );
-            exit_now(128 + signal);
+    std::thread::spawn(move || {
+        let mut first: Option<Instant> = None;
+        for signal in signals.forever() {
+            match first {
+                None => {
+                    first = Some(Instant::now());
+                    log_info!(
+                        &logger,
+                        "signal {signal}: shutting down (a second signal ends the process at once)"
+                    );
+                    // Begun already where the executor stopped on its own: it is finishing.
+                    if !shutdown.begin() {
+                        commands.halt_spinning();
+                    }
+                }
+                Some(at) if at.elapsed() < REPEAT_GRACE => {}
+                Some(_) => {
+                    log_warn!(
+                        &logger,
+                        "signal {signal} again: exiting now, frames in flight not finished; {}",
+                        shutdown.counted()
+                    );
+                    exit_now(128 + signal);
+                }
+            }
         }
     });
 
     let mut errors = executor.spin(SpinOptions::default());
+    finishing.begin();
     // The node's state is the worker's: finish it there, spinning until that is done.
     let finished = worker.run(|lifecycle: &mut Lifecycle| lifecycle.finish());
     errors.extend(executor.spin(SpinOptions::new().until_promise_resolved(finished)));
-    signal_handle.close();
-    let _ = signal_thread.join();
     drop(services);
     if let Some(e) = errors.into_iter().next() {
         return Err(e).context("spinning");
@@ -134,9 +142,19 @@ fn run() -> Result<Outcome> {
     Ok(Outcome::Stopped)
 }
 
+/// Repeats of the first signal this soon are the same request: a terminal's Ctrl-C reaches
+/// every process of its group, and `ros2 launch --noninteractive` sends its own SIGINT.
+const REPEAT_GRACE: Duration = Duration::from_millis(500);
+
 /// Ends the process with `code` without running exit handlers: the middleware's would tear
-/// down its participants while the main thread still uses them.
+/// down its participants while the main thread still uses them. C's buffered streams (the
+/// ROS log's, where it is buffered) are flushed first; shared memory is left behind as
+/// after SIGKILL, which Fast DDS cleans up at the next start.
 fn exit_now(code: i32) -> ! {
-    // SAFETY: _exit takes no pointer and never returns; it only ends the process.
-    unsafe { libc::_exit(code) }
+    // SAFETY: fflush(NULL) flushes every C output stream and takes no other pointer;
+    // _exit never returns.
+    unsafe {
+        libc::fflush(std::ptr::null_mut());
+        libc::_exit(code)
+    }
 }

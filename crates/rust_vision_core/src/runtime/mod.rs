@@ -42,7 +42,8 @@ pub enum Level {
 /// per kind of call; `M` is what the front end attaches to each frame (a ROS header).
 pub trait Sink<M>: Send + Sync + 'static {
     /// A frame's result and its decoded image (to draw on, if the sink wants to). An
-    /// error means it was not delivered; the runtime counts the frame failed.
+    /// error, or a panic, means it was not delivered; the runtime counts the frame
+    /// failed (`not published`, or `internal` for a panic).
     fn result(
         &self,
         meta: M,
@@ -271,7 +272,7 @@ impl<M: Send + 'static> Runtime<M> {
 
     /// Lets the frames in flight through (the sink gets their results), summarises an
     /// end of stream being waited for as it stands, waits for model loads under way,
-    /// then returns what became of every frame received (a [`Tally`]).
+    /// then returns what became of every frame received (its [`Tally`], as text).
     pub fn finish(&self) -> String {
         lock(&self.control).closing = true;
         let stages = self
@@ -362,8 +363,13 @@ fn not_published<M: 'static>(
     cause: &'static str,
     why: &str,
 ) {
-    if let Verdict::Report { .. } = lock(health).failed(cause, Instant::now()) {
-        sink.notice(Level::Error, &format!("publishing results: {why}"));
+    let verdict = lock(health).failed(cause, Instant::now());
+    if let Verdict::Report { suppressed } = verdict {
+        let more = match suppressed {
+            0 => String::new(),
+            n => format!(" ({n} more frames not published since the last report)"),
+        };
+        sink.notice(Level::Error, &format!("publishing results: {why}{more}"));
     }
 }
 

@@ -25,6 +25,7 @@ impl Sink<u32> for Collect {
         r: &FrameResult,
         _: Duration,
     ) -> std::result::Result<(), String> {
+        assert!(meta != PANICS, "a sink bug on frame {meta}");
         let _ = lock(&self.0).send(Event::Result(meta, seq, r.detections.len()));
         Ok(())
     }
@@ -38,6 +39,9 @@ impl Sink<u32> for Collect {
         let _ = lock(&self.0).send(Event::Notice(level, message.into()));
     }
 }
+
+/// The frame whose result the sink panics on.
+const PANICS: u32 = 999;
 
 /// A 64x48 rgb8 frame with a red square, or a frame whose data is too short.
 fn frame(valid: bool) -> Input {
@@ -220,4 +224,37 @@ fn a_model_that_fails_to_load_leaves_the_running_pipeline_and_says_why() {
     runtime.receive(2, frame(true), Instant::now());
     assert!(matches!(next(&rx), Event::Result(2, 1, 0)));
     assert_eq!(runtime.model_state().error, None);
+}
+
+/// A panic in the sink's publishing is that frame's failure (cause `internal`, said in a
+/// notice with the panic's message), and the frames after it are published.
+#[test]
+fn a_panic_in_the_sink_fails_that_frame_only() {
+    let (runtime, rx, _) = start();
+    for meta in [11, 12, PANICS, 14] {
+        runtime.receive(meta, frame(true), Instant::now());
+    }
+    runtime.end_of_stream(100, 4);
+    let mut published = Vec::new();
+    let mut notices = Vec::new();
+    let report = loop {
+        match next(&rx) {
+            Event::Result(meta, ..) => published.push(meta),
+            Event::Notice(level, message) => notices.push((level, message)),
+            Event::Ended(_, report) => break report,
+            Event::Failed(meta, cause) => panic!("frame {meta} failed: {cause}"),
+        }
+    };
+    assert_eq!(published, [11, 12, 14]);
+    assert_eq!((report.processed, report.failed), (3, 1));
+    assert!(
+        notices.iter().any(|(level, m)| *level == Level::Error
+            && m.starts_with("publishing results: internal error: panic in publishing at ")
+            && m.ends_with(": a sink bug on frame 999")),
+        "{notices:?}"
+    );
+    assert_eq!(
+        runtime.finish(),
+        "frames received 4, results published 3, failed 1 (internal: 1), dropped 0, paused 0"
+    );
 }

@@ -31,10 +31,12 @@ thread_local! {
 /// across frames reset it when this returns an error.
 pub(crate) fn contained<T>(what: &str, work: impl FnOnce() -> T) -> Result<T, Error> {
     install_hook();
-    CONTAINED.with(|c| c.set(true));
+    LOCATION.with(|l| l.borrow_mut().take());
+    let outer = CONTAINED.with(|c| c.replace(true));
     let outcome = panic::catch_unwind(AssertUnwindSafe(work));
-    CONTAINED.with(|c| c.set(false));
+    CONTAINED.with(|c| c.set(outer));
     outcome.map_err(|payload| {
+        // Unset where the hook did not run: a panic resumed from another thread's.
         let at = LOCATION
             .with(|l| l.borrow_mut().take())
             .map(|l| format!(" at {l}"))
@@ -57,11 +59,15 @@ fn install_hook() {
     INSTALL.call_once(|| {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
-            if CONTAINED.with(Cell::get) {
-                let location = info
-                    .location()
-                    .map(|l| format!("{}:{}", l.file(), l.line()));
-                LOCATION.with(|l| *l.borrow_mut() = location);
+            // A second panic before the first was caught (one while unwinding) aborts
+            // the process: that one is printed.
+            let quiet = CONTAINED.with(Cell::get) && LOCATION.with(|l| l.borrow().is_none());
+            if quiet {
+                let location = info.location().map_or_else(
+                    || "an unknown place".to_string(),
+                    |l| format!("{}:{}", l.file(), l.line()),
+                );
+                LOCATION.with(|l| *l.borrow_mut() = Some(location));
             } else {
                 previous(info);
             }

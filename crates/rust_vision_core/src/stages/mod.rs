@@ -7,10 +7,12 @@
 //! run on several frames at once (a JPEG burst decodes in parallel).
 //!
 //! Memory is bounded by the queue capacities: at most `input + 2 * stage + 2 * workers +
-//! 2` frames exist at once (queued, in a stage, or waiting to be put back in order). What
-//! happens when the input queue is full is the [`Overflow`] policy.
+//! 2` frames exist at once: the input queue, then at most `2 * workers + stage` frames
+//! taken by the workers and not yet classified (in a worker, in the queue to classify, or
+//! waiting to be put back in order: see `Window`), the output queue and the frame in
+//! the sink. What happens when the input queue is full is the [`Overflow`] policy.
 //!
-//! A frame is the unit of failure: an error or a panic in its work (see [`contain`])
+//! A frame is the unit of failure: an error or a panic in its work (see `contain`)
 //! becomes its [`Outcome::Failed`], and every frame taken reaches the sink, so no stage
 //! waits for one that will not come.
 //!
@@ -31,8 +33,10 @@ use crate::frame::Input;
 use crate::pipeline::{FrameResult, Pipeline, StageTimings};
 use crate::track::Tracking;
 pub(crate) use contain::contained;
+use window::Window;
 
 mod contain;
+mod window;
 
 crate::choice! {
     /// What to do with a new frame when the input queue is full.
@@ -157,24 +161,30 @@ impl<M: Send + 'static> Stages<M> {
         // Workers number the frames as they take them, so that evicted frames leave no
         // gap in the numbering classify puts them back in order by.
         let input = Arc::new(Mutex::new((0u64, input_rx.clone())));
-        for _ in 0..capacities.detect_workers.max(1) {
-            let (p, input, tx) = (
+        let workers = capacities.detect_workers.max(1);
+        let window = Window::new(2 * workers + capacities.stage.max(1));
+        for _ in 0..workers {
+            let (p, input, tx, window) = (
                 Arc::clone(&pipeline),
                 Arc::clone(&input),
                 classify_tx.clone(),
+                window.clone(),
             );
-            threads.push(spawn("detect", move || detect_stage(&p, &input, &tx)));
+            threads.push(spawn("detect", move || {
+                detect_stage(&p, &input, &tx, &window)
+            }));
         }
         drop(classify_tx);
         let (p, rx) = (Arc::clone(&pipeline), classify_rx.clone());
         threads.push(spawn("classify", move || {
-            classify_stage(&p, rx, &output_tx)
+            classify_stage(&p, rx, &output_tx, &window)
         }));
         let rx = output_rx.clone();
         threads.push(spawn("sink", move || {
             for work in rx {
-                // The sink is the front end's: its panic is printed by the standard hook,
-                // and the thread goes on so that the stages before it never block.
+                // The sink is the front end's, which contains what it knows how to count
+                // (the runtime's does, for publishing); anything else is printed by the
+                // standard hook, and the thread goes on so that no stage before it blocks.
                 let _ = std::panic::catch_unwind(AssertUnwindSafe(|| sink(outcome(work))));
             }
         }));
@@ -262,13 +272,19 @@ fn detect_stage<M>(
     pipeline: &RwLock<Arc<Pipeline>>,
     input: &Mutex<(u64, Receiver<Job<M>>)>,
     tx: &Sender<Work<M>>,
+    window: &Window,
 ) {
-    while let Some((ticket, job)) = take(input) {
+    loop {
+        window.enter();
+        let Some((ticket, job)) = take(input) else {
+            window.leave();
+            return;
+        };
         if tx
             .send(decode_and_detect(&current(pipeline), ticket, job))
             .is_err()
         {
-            break;
+            return;
         }
     }
 }
@@ -280,6 +296,7 @@ fn classify_stage<M>(
     pipeline: &RwLock<Arc<Pipeline>>,
     rx: Receiver<Work<M>>,
     tx: &Sender<Work<M>>,
+    window: &Window,
 ) {
     let mut waiting = std::collections::BTreeMap::new();
     let mut next = 0u64;
@@ -288,28 +305,31 @@ fn classify_stage<M>(
         waiting.insert(work.ticket, work);
         while let Some(mut work) = waiting.remove(&next) {
             next += 1;
-            work.state = work.state.and_then(|f| {
-                let work = || classify_and_track(&current(pipeline), &mut tracking, f);
-                contained("classification and tracking", work).unwrap_or_else(|panic| {
-                    // The tracks may be half-updated: start them afresh.
-                    tracking = Tracking::default();
-                    Err(panic)
-                })
-            });
+            work.state = work
+                .state
+                .and_then(|f| classify_and_track(&current(pipeline), &mut tracking, f));
             if tx.send(work).is_err() {
                 return;
             }
+            window.leave();
         }
     }
 }
 
+/// The classify stage's part of a frame; a panic in tracking restarts the tracks.
 fn classify_and_track(
     pipeline: &Pipeline,
     tracking: &mut Tracking,
     mut f: InFlight,
 ) -> Result<InFlight, Error> {
-    f.timings.classify = pipeline.classify(&f.image, &mut f.detections)?
-        + tracking.update(pipeline.tracker.as_ref(), &mut f.detections);
+    let classify = contained("classification", || {
+        pipeline.classify(&f.image, &mut f.detections)
+    })??;
+    let track = contained("tracking", || {
+        tracking.update(pipeline.tracker.as_ref(), &mut f.detections)
+    })
+    .inspect_err(|_| tracking.restart())?;
+    f.timings.classify = classify + track;
     Ok(f)
 }
 
@@ -348,20 +368,19 @@ fn take<M>(input: &Mutex<(u64, Receiver<Job<M>>)>) -> Option<(u64, Job<M>)> {
 /// A worker's part of a frame: decoding it, then detecting on it.
 fn decode_and_detect<M>(pipeline: &Pipeline, ticket: u64, job: Job<M>) -> Work<M> {
     let input = job.input;
-    let state = contained("decoding", || pipeline.decode(input))
-        .and_then(|decoded| decoded)
-        .and_then(|(image, decode)| {
-            let (detections, detect) = contained("detection", || pipeline.detect(&image))??;
-            Ok(InFlight {
-                image,
-                detections,
-                timings: StageTimings {
-                    decode,
-                    detect,
-                    ..StageTimings::default()
-                },
-            })
-        });
+    let state = (|| {
+        let (image, decode) = contained("decoding", || pipeline.decode(input))??;
+        let (detections, detect) = contained("detection", || pipeline.detect(&image))??;
+        Ok(InFlight {
+            image,
+            detections,
+            timings: StageTimings {
+                decode,
+                detect,
+                ..StageTimings::default()
+            },
+        })
+    })();
     Work {
         ticket,
         meta: job.meta,

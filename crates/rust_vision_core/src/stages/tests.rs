@@ -3,6 +3,7 @@
 use super::*;
 use crate::detect::{Detection, Detector};
 use crate::frame::{Limits, RawImage};
+use std::sync::atomic::AtomicUsize;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -100,8 +101,8 @@ fn latest_drops_the_oldest_and_accounts_for_every_frame() {
     assert_eq!(seen, (1..=100).collect::<Vec<_>>());
 }
 
-/// Slow on narrow images, fast on wide ones: later frames overtake earlier ones.
-struct Uneven;
+/// Slow on images 4 wide, fast on others: later frames overtake earlier ones.
+struct Uneven(Duration);
 
 impl Detector for Uneven {
     fn name(&self) -> &'static str {
@@ -109,7 +110,7 @@ impl Detector for Uneven {
     }
     fn detect(&self, image: &RgbImage) -> crate::Result<Vec<Detection>> {
         if image.width() == 4 {
-            std::thread::sleep(Duration::from_millis(6));
+            std::thread::sleep(self.0);
         }
         Ok(Vec::new())
     }
@@ -119,7 +120,7 @@ impl Detector for Uneven {
 fn several_detect_workers_keep_the_order() {
     let (tx, rx) = mpsc::channel();
     let mut p = pipeline(0);
-    p.detector = Box::new(Uneven);
+    p.detector = Box::new(Uneven(Duration::from_millis(6)));
     let capacities = Capacities {
         detect_workers: 3,
         ..Capacities::default()
@@ -253,10 +254,66 @@ fn a_panic_in_a_frames_work_fails_that_frame_only() {
             let want = match sequence % 3 {
                 0 => "",
                 1 => "internal: internal error: panic in detection at ",
-                _ => "internal: internal error: panic in classification and tracking at ",
+                _ => "internal: internal error: panic in classification at ",
             };
             assert!(failure.starts_with(want), "{sequence}: {failure}");
             assert!(want.is_empty() || failure.contains("bug on a"), "{failure}");
         }
     }
+}
+
+/// The frames alive now, and the most alive at once.
+type Counts = (AtomicUsize, AtomicUsize);
+
+/// A frame's `meta` that keeps [`Counts`].
+struct Alive(Arc<Counts>);
+
+impl Alive {
+    fn new(counts: &Arc<Counts>) -> Self {
+        let now = counts.0.fetch_add(1, Ordering::SeqCst) + 1;
+        counts.1.fetch_max(now, Ordering::SeqCst);
+        Alive(Arc::clone(counts))
+    }
+}
+
+impl Drop for Alive {
+    fn drop(&mut self) {
+        self.0 .0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// With several workers, a slow frame does not let the frames after it pile up while
+/// they wait to be put back in order: at most `input + 2 * stage + 2 * workers + 2`
+/// frames exist at once (here 16; about 20 more without the bound).
+#[test]
+fn a_slow_frame_with_several_workers_keeps_memory_bounded() {
+    let counts = Arc::<Counts>::default();
+    let mut p = pipeline(0);
+    p.detector = Box::new(Uneven(Duration::from_millis(200)));
+    let capacities = Capacities {
+        detect_workers: 3,
+        ..Capacities::default()
+    };
+    let (tx, rx) = mpsc::channel();
+    let stages = Stages::start(p, Overflow::All, capacities, move |o| {
+        tx.send(matches!(o, Outcome::Done { .. })).unwrap();
+    });
+    for i in 0..60 {
+        let job = job(i, if i % 20 == 1 { 4 } else { 6 });
+        stages.submit(Job {
+            meta: Alive::new(&counts),
+            sequence: job.sequence,
+            input: job.input,
+            received_at: job.received_at,
+        });
+    }
+    stages.finish();
+    assert_eq!(rx.iter().filter(|&done| done).count(), 60);
+    let Capacities { input, stage, .. } = capacities;
+    let bound = input + 2 * stage + 2 * capacities.detect_workers + 2;
+    let most = counts.1.load(Ordering::SeqCst);
+    assert!(
+        most <= bound,
+        "{most} frames alive at once, more than {bound}"
+    );
 }

@@ -110,6 +110,14 @@ impl Tracking {
         }
         start.elapsed()
     }
+
+    /// Forgets every track (a panic may have left them half-updated); the ids go on
+    /// from the old tracker's, so that none is given twice.
+    pub fn restart(&mut self) {
+        if let Some(old) = self.tracker.take() {
+            self.next_id = old.next_id();
+        }
+    }
 }
 
 #[cfg(test)]
