@@ -226,13 +226,14 @@ impl Sink<Header> for Outputs {
 
 impl VisionNode {
     /// Declares the parameters on `node`; nothing else until [`Self::configure`].
-    pub fn new(node: Node) -> anyhow::Result<Self> {
+    /// `shutdown` is the signal handler's handle on it.
+    pub fn new(node: Node, shutdown: Shutdown) -> anyhow::Result<Self> {
         let parameters = Parameters::declare(&node)?;
         Ok(VisionNode {
             node,
             parameters,
             paused: false,
-            shutdown: Shutdown::default(),
+            shutdown,
             configured: None,
             active: None,
         })
@@ -241,11 +242,6 @@ impl VisionNode {
     /// Whether the parameters ask for a managed (lifecycle) node.
     pub fn managed(&self) -> bool {
         self.parameters.config().managed
-    }
-
-    /// The handle of the signal handler.
-    pub fn shutdown(&self) -> Shutdown {
-        self.shutdown.clone()
     }
 
     pub fn logger(&self) -> rclrs::Logger {

@@ -84,8 +84,8 @@ def test_a_signal_while_streaming_loses_no_frame_unaccounted(sig, behind, vision
 
 def test_a_second_signal_ends_a_slow_shutdown_at_once(vision_node, rclpy_node, collect):
     """The first SIGINT lets the frames queued in the pipeline through (here 20, each slow
-    in the face cascade at scale factor 1.01); a repeat at once is the same request (as
-    a terminal's Ctrl-C and `ros2 launch --noninteractive` send two), a second one 0.5 s
+    in the face cascade at scale factor 1.01); a repeat within 0.5 s is the same request
+    (as a terminal's Ctrl-C and `ros2 launch --noninteractive` send two), a second one
     later ends the process at once, with status 130, saying what was counted so far: fewer
     frames accounted for than received, the rest were in flight."""
     ns = '/second_signal'
@@ -101,11 +101,16 @@ def test_a_second_signal_ends_a_slow_shutdown_at_once(vision_node, rclpy_node, c
     # Evidence that the node works on them: the first result.
     spin_until(rclpy_node, lambda: results.messages, timeout=30)
     node.proc.send_signal(signal.SIGINT)
-    first = time.monotonic()
+    deadline = time.monotonic() + 10
+    while 'shutting down' not in node.output():
+        assert time.monotonic() < deadline, node.output()
+        time.sleep(0.01)
+    # The node took the first signal before it said so; a repeat now is within 0.5 s of it.
+    seen = time.monotonic()
     node.proc.send_signal(signal.SIGINT)
-    while 'shutting down' not in node.output() or time.monotonic() - first < 0.6:
-        assert node.proc.poll() is None, f'the drain was not slow:\n{node.output()}'
-        assert time.monotonic() - first < 10, node.output()
+    while time.monotonic() - seen < 0.7:
+        assert node.proc.poll() is None, f'a repeat ended it, or the drain was short:\n' \
+            f'{node.output()}'
         time.sleep(0.01)
     node.proc.send_signal(signal.SIGINT)
     signalled = time.monotonic()
