@@ -34,10 +34,9 @@ pub const END_OF_STREAM_SUFFIX: &str = "end_of_stream";
 pub struct Gate(Arc<AtomicBool>);
 
 impl Gate {
-    /// From now on, frames are counted, not processed. Returns whether it was closed
-    /// already.
-    pub fn close(&self) -> bool {
-        self.0.swap(true, Ordering::Relaxed)
+    /// From now on, frames are counted, not processed.
+    pub fn close(&self) {
+        self.0.store(true, Ordering::Relaxed);
     }
 
     fn is_closed(&self) -> bool {

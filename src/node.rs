@@ -69,10 +69,9 @@ pub struct Shutdown {
 }
 
 impl Shutdown {
-    /// From now on, frames taken in are counted dropped, not processed. Returns whether
-    /// it had begun already.
-    pub fn begin(&self) -> bool {
-        self.gate.close()
+    /// From now on, frames taken in are counted dropped, not processed.
+    pub fn begin(&self) {
+        self.gate.close();
     }
 
     /// What became of the frames received so far.

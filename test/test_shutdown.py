@@ -12,6 +12,7 @@ import time
 import cv2
 import numpy as np
 import pytest
+from rclpy.duration import Duration
 from rust_vision.msg import DetectionArray
 from sensor_msgs.msg import Image
 
@@ -98,7 +99,9 @@ def test_a_second_signal_ends_a_slow_shutdown_at_once(vision_node, rclpy_node, c
     for i in range(30):
         rgb = rng.integers(0, 256, (480, 640, 3), np.uint8)
         publisher.publish(image_msg(rgb, 'rgb8', f'f{i}', rclpy_node.get_clock().now().to_msg()))
-    # Evidence that the node works on them: the first result.
+    # Evidence that the node holds them (its reader acknowledged every frame; the pipeline
+    # takes 20 from there at once) and works on them (the first result).
+    assert publisher.wait_for_all_acked(Duration(seconds=60)), 'frames not acknowledged'
     spin_until(rclpy_node, lambda: results.messages, timeout=30)
     node.proc.send_signal(signal.SIGINT)
     deadline = time.monotonic() + 10
