@@ -74,6 +74,11 @@ impl Shutdown {
         self.gate.close();
     }
 
+    /// Says `tally` at a second signal: that of the runtime configured last.
+    fn watch(&self, tally: Tally) {
+        *self.tally.lock().unwrap_or_else(|e| e.into_inner()) = Some(tally);
+    }
+
     /// What became of the frames received so far.
     pub fn counted(&self) -> String {
         let tally = self.tally.lock().unwrap_or_else(|e| e.into_inner());
@@ -254,11 +259,7 @@ impl VisionNode {
         let sink: Arc<dyn Sink<Header>> = Arc::clone(&outputs) as _;
         let runtime = Runtime::start(&config.pipeline, sink)?;
         runtime.set_paused(self.paused);
-        *self
-            .shutdown
-            .tally
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = Some(runtime.tally());
+        self.shutdown.watch(runtime.tally());
         let changes = Arc::clone(&runtime);
         self.parameters
             .on_change(Some(Box::new(move |config, name| {

@@ -17,6 +17,10 @@ ROOT = Path(__file__).resolve().parent.parent
 # The Python nodes' modules (scenes: synthetic images with ground truth).
 sys.path.insert(0, str(ROOT / 'python_nodes'))
 TARGET = Path(os.environ.get('CARGO_TARGET_DIR', ROOT / 'target'))
+# vision_node's line of what became of every frame received (at shutdown, and at a forced
+# exit): received, published, failed (with its causes), dropped, paused.
+TALLY = (r'frames received (\d+), results published (\d+), failed (\d+)(?: \([^)]*\))?, '
+         r'dropped (\d+), paused (\d+)')
 
 
 def _claim_domain():

@@ -8,7 +8,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from conftest import (assert_matches_truth, end_of_stream, image_msg, latched, moving_boxes,
+from conftest import (TALLY, assert_matches_truth, end_of_stream, image_msg, latched, moving_boxes,
                       publish_all, ROOT, set_parameter, spin_until, spin_until_time)
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import Log
@@ -39,10 +39,9 @@ def scenes(node, count, width=640, height=480, seed=5):
 
 def summary(node_output):
     """(received, published, failed, dropped) from vision_node's shutdown line."""
-    found = re.search(r'frames received (\d+), results published (\d+), failed (\d+).*?'
-                      r'dropped (\d+)', node_output)
+    found = re.search(TALLY, node_output)
     assert found, node_output
-    return tuple(int(v) for v in found.groups())
+    return tuple(int(v) for v in found.groups()[:4])
 
 
 @pytest.mark.parametrize('codec, fmt', [('jpeg', 'rgb8; jpeg compressed bgr8'),

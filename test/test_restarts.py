@@ -2,8 +2,9 @@
 `respawn` does), and the camera's publisher killed and replaced. Results resume (the
 time it takes is printed: a figure, not a timed assertion; LIVENESS only bounds a hang),
 the accounting stays exact, a subscriber that stayed up sees the new node's sequence
-from 0 and no frame twice, the publisher's reliable writer never blocks on the dead
-reader, and a results subscriber started after the end still gets the summary."""
+(from 0) up to its last result and no frame twice, the publisher's reliable writer never
+blocks on the dead reader, and a results subscriber started after the end still gets the
+summary."""
 import os
 import re
 import signal
@@ -18,7 +19,7 @@ from rclpy.time import Time
 from rust_vision.msg import DetectionArray, StreamSummary
 from sensor_msgs.msg import Image
 
-from conftest import image_msg, latched, python_node, spin_until, spin_until_time
+from conftest import TALLY, image_msg, latched, python_node, spin_until, spin_until_time
 
 RATE = 15.0
 LIVENESS = 15.0
@@ -67,8 +68,9 @@ def test_vision_node_killed_and_restarted_resumes(vision_node, rclpy_node, colle
     rclpy_node.destroy_publisher(publisher)
     report = subscriber.stop()
     assert restarted.stop() == 0
-    # What the new node published, counted by itself.
-    published = int(re.search(r'results published (\d+)', restarted.output()).group(1))
+    # What the new node published, counted by itself: its shutdown line (not the periodic
+    # health line, which says `results published` too).
+    published = int(re.search(TALLY, restarted.output()).group(2))
     spin_until(rclpy_node, lambda: results.messages[-1].sequence == published - 1,
                timeout=LIVENESS)
 

@@ -16,7 +16,7 @@ from rclpy.duration import Duration
 from rust_vision.msg import DetectionArray
 from sensor_msgs.msg import Image
 
-from conftest import image_msg, publish_all, spin_until, spin_until_time
+from conftest import TALLY, image_msg, publish_all, spin_until, spin_until_time
 
 RATE = 30.0
 
@@ -62,8 +62,7 @@ def test_a_signal_while_streaming_loses_no_frame_unaccounted(sig, behind, vision
     node.stop()
     output = node.output()
     assert 'ERROR' not in output and 'panicked' not in output, output
-    line = re.search(r'frames received (\d+), results published (\d+), failed (\d+), '
-                     r'dropped (\d+), paused (\d+)', output)
+    line = re.search(TALLY, output)
     assert line, output
     received, published, failed, dropped, paused = map(int, line.groups())
     assert received == published + failed + dropped + paused, output
@@ -123,9 +122,8 @@ def test_a_second_signal_ends_a_slow_shutdown_at_once(vision_node, rclpy_node, c
     output = node.output()
     assert node.proc.returncode == 130, output
     assert took < 1.0, f'exited {took:.2f} s after the second signal'
-    line = re.search(r'signal 2 again: exiting now, frames in flight not finished; '
-                     r'frames received (\d+), results published (\d+), failed (\d+), '
-                     r'dropped (\d+), paused (\d+)', output)
+    line = re.search('signal 2 again: exiting now, frames in flight not finished; ' + TALLY,
+                     output)
     assert line, output
     print(f'exit {took:.3f} s after the second signal: {line.group(0)}')
     received, published, failed, dropped, paused = map(int, line.groups())

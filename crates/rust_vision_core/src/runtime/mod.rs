@@ -24,6 +24,7 @@ use crate::pipeline::FrameResult;
 use crate::report::Verdict;
 use crate::schema::{self, Change};
 use crate::stages::{contained, Job, Outcome, Stages};
+pub use tally::Tally;
 
 /// After the first report of a failure cause, at most one report per cause this often.
 pub const FAILURE_REPORT_INTERVAL: Duration = Duration::from_secs(5);
@@ -297,33 +298,6 @@ impl<M: Send + 'static> Runtime<M> {
     }
 }
 
-/// The counts of a runtime, as they stand when displayed: `frames received R, results
-/// published P, failed F (cause: n, ...), dropped D, paused Z`.
-#[derive(Clone)]
-pub struct Tally(Arc<Mutex<Health>>);
-
-impl std::fmt::Display for Tally {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let health = lock(&self.0);
-        write!(
-            f,
-            "frames received {}, results published {}, failed {}",
-            health.received,
-            health.published,
-            health.failures.total()
-        )?;
-        let causes: Vec<String> = health
-            .failures
-            .totals()
-            .map(|(cause, n)| format!("{cause}: {n}"))
-            .collect();
-        if !causes.is_empty() {
-            write!(f, " ({})", causes.join(", "))?;
-        }
-        write!(f, ", dropped {}, paused {}", health.dropped, health.paused)
-    }
-}
-
 /// The output stage: hands an outcome to the sink and counts it.
 fn deliver<M: 'static>(health: &Mutex<Health>, sink: &dyn Sink<M>, outcome: Outcome<M>) {
     match outcome {
@@ -403,3 +377,4 @@ pub fn describe(config: &PipelineConfig, models: &ModelCache) -> String {
 mod tests;
 
 mod streams;
+mod tally;

@@ -367,27 +367,27 @@ fn take<M>(input: &Mutex<(u64, Receiver<Job<M>>)>) -> Option<(u64, Job<M>)> {
 
 /// A worker's part of a frame: decoding it, then detecting on it.
 fn decode_and_detect<M>(pipeline: &Pipeline, ticket: u64, job: Job<M>) -> Work<M> {
-    let input = job.input;
-    let state = (|| {
-        let (image, decode) = contained("decoding", || pipeline.decode(input))??;
-        let (detections, detect) = contained("detection", || pipeline.detect(&image))??;
-        Ok(InFlight {
-            image,
-            detections,
-            timings: StageTimings {
-                decode,
-                detect,
-                ..StageTimings::default()
-            },
-        })
-    })();
     Work {
         ticket,
+        state: decoded_and_detected(pipeline, job.input),
         meta: job.meta,
         sequence: job.sequence,
         received_at: job.received_at,
-        state,
     }
+}
+
+fn decoded_and_detected(pipeline: &Pipeline, input: Input) -> Result<InFlight, Error> {
+    let (image, decode) = contained("decoding", || pipeline.decode(input))??;
+    let (detections, detect) = contained("detection", || pipeline.detect(&image))??;
+    Ok(InFlight {
+        image,
+        detections,
+        timings: StageTimings {
+            decode,
+            detect,
+            ..StageTimings::default()
+        },
+    })
 }
 
 fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> JoinHandle<()> {

@@ -262,23 +262,27 @@ fn a_panic_in_a_frames_work_fails_that_frame_only() {
     }
 }
 
-/// The frames alive now, and the most alive at once.
-type Counts = (AtomicUsize, AtomicUsize);
+/// Frames alive, counted by their metadata.
+#[derive(Default)]
+struct Counts {
+    now: AtomicUsize,
+    most: AtomicUsize,
+}
 
 /// A frame's `meta` that keeps [`Counts`].
 struct Alive(Arc<Counts>);
 
 impl Alive {
     fn new(counts: &Arc<Counts>) -> Self {
-        let now = counts.0.fetch_add(1, Ordering::SeqCst) + 1;
-        counts.1.fetch_max(now, Ordering::SeqCst);
+        let now = counts.now.fetch_add(1, Ordering::SeqCst) + 1;
+        counts.most.fetch_max(now, Ordering::SeqCst);
         Alive(Arc::clone(counts))
     }
 }
 
 impl Drop for Alive {
     fn drop(&mut self) {
-        self.0 .0.fetch_sub(1, Ordering::SeqCst);
+        self.0.now.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -311,7 +315,7 @@ fn a_slow_frame_with_several_workers_keeps_memory_bounded() {
     assert_eq!(rx.iter().filter(|&done| done).count(), 60);
     let Capacities { input, stage, .. } = capacities;
     let bound = input + 2 * stage + 2 * capacities.detect_workers + 2;
-    let most = counts.1.load(Ordering::SeqCst);
+    let most = counts.most.load(Ordering::SeqCst);
     assert!(
         most <= bound,
         "{most} frames alive at once, more than {bound}"
