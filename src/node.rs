@@ -260,10 +260,17 @@ impl VisionNode {
         let runtime = Runtime::start(&config.pipeline, sink)?;
         runtime.set_paused(self.paused);
         self.shutdown.watch(runtime.tally());
-        let changes = Arc::clone(&runtime);
+        let (changes, restorer) = (Arc::clone(&runtime), self.parameters.restorer());
+        let logger = self.logger();
         self.parameters
             .on_change(Some(Box::new(move |config, name| {
-                changes.reconfigure(&config.pipeline, name)
+                let (restorer, logger) = (restorer.clone(), logger.clone());
+                let restore = move |settings: Vec<_>| {
+                    if let Err(e) = restorer.restore(&settings) {
+                        log_error!(&logger, "putting back the parameters that run: {e}");
+                    }
+                };
+                changes.reconfigure(&config.pipeline, name, Box::new(restore))
             })));
         self.configured = Some(Configured {
             runtime,

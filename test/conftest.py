@@ -120,6 +120,17 @@ def set_parameter(node, target, name, value):
     return call(node, SetParameters, f'{target}/set_parameters', request).results[0]
 
 
+def get_parameter(node, target, name):
+    """The value of parameter `name` of the node `target` (fully qualified), through its
+    get_parameters service."""
+    from rcl_interfaces.srv import GetParameters
+    from rclpy.parameter import parameter_value_to_python
+
+    request = GetParameters.Request(names=[name])
+    value, = call(node, GetParameters, f'{target}/get_parameters', request).values
+    return parameter_value_to_python(value)
+
+
 def _die_with_parent():
     """Runs in the child: if the test process dies (even by abort), so does the node,
     instead of lingering in a domain the next run may claim."""

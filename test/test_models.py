@@ -13,8 +13,8 @@ from sensor_msgs.msg import CompressedImage, Image
 
 import onnx_models
 from scenes import iou
-from conftest import (image_msg, installed, publish_all, python_node, ros_only_env,
-                      set_parameter, spin_until, spin_until_time)
+from conftest import (get_parameter, image_msg, installed, publish_all, python_node,
+                      ros_only_env, set_parameter, spin_until, spin_until_time)
 
 FACES = cv2.data.haarcascades + 'haarcascade_frontalface_default.xml'
 EYES = cv2.data.haarcascades + 'haarcascade_eye.xml'
@@ -280,6 +280,19 @@ def test_models_swap_at_runtime_while_frames_flow(vision_node, rclpy_node, colle
         for kv in s.values))
     text = ' '.join(m.msg for m in logs.messages)
     assert 'cascade.model not applied' in text and 'broken.xml' in text, text
+    assert f'setting cascade.model to "{FACES}" back' in text, text
+    # The parameter says what runs, so the failed model poisons no later change.
+    assert get_parameter(rclpy_node, '/swap/vision_node', 'cascade.model') == FACES
+    missing = set_parameter(rclpy_node, '/swap/vision_node', 'cascade.model', '/missing.xml')
+    assert not missing.successful and '/missing.xml: no such file' in missing.reason
+    assert set_parameter(rclpy_node, '/swap/vision_node', 'cascade.min_neighbors',
+                         1000).successful
+    before = len(sent)
+    stream(1.0)
+    publisher.wait_for_all_acked()
+    spin_until(rclpy_node, lambda: len(results.messages) >= len(sent), timeout=60)
+    assert not any(m.detections for m in results.messages[before:]), 'min_neighbors applied'
+    assert 'cascade.min_neighbors not applied' not in ' '.join(m.msg for m in logs.messages)
     assert node.proc.poll() is None
 
 

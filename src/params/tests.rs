@@ -1,6 +1,7 @@
 //! Unit tests of [`super`] (params).
 
 use super::*;
+use rust_vision_core::schema::Kind;
 
 /// `2^40`, `1000`, `0.001` as a number.
 fn number(text: &str) -> f64 {

@@ -165,11 +165,66 @@ impl PipelineConfig {
             }
             _ => None,
         };
-        match missing {
-            Some(reason) => Err(ConfigError::invalid(name, reason)),
-            None => Ok(()),
+        if let Some(reason) = missing {
+            return Err(ConfigError::invalid(name, reason));
         }
+        let files = self.files();
+        if CHOOSE_FILES.contains(&name) || files.iter().any(|(setting, _)| *setting == name) {
+            for (setting, path) in files {
+                readable(path)
+                    .map_err(|reason| ConfigError::invalid(setting, format!("{path}: {reason}")))?;
+            }
+        }
+        Ok(())
     }
+
+    /// The value of setting `name` as given; None: no such setting.
+    pub fn value(&self, name: &str) -> Option<&Value> {
+        self.settings().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    /// The files this configuration reads (models and labels), each with its setting.
+    fn files(&self) -> Vec<(&'static str, &str)> {
+        let mut files = match self.detector {
+            DetectorKind::Blobs => vec![],
+            DetectorKind::Cascade => vec![("cascade.model", self.cascade.model.as_str())],
+            DetectorKind::Onnx => vec![
+                ("onnx.model", self.onnx.model.as_str()),
+                ("onnx.labels", self.onnx.labels.as_str()),
+            ],
+        };
+        let model = &self.classifier_model;
+        match self.classifier {
+            ClassifierKind::None | ClassifierKind::Color => {}
+            ClassifierKind::Cascade => files.push(("classifier_model", model.model.as_str())),
+            ClassifierKind::Onnx => files.extend([
+                ("classifier_model", model.model.as_str()),
+                ("classifier_labels", model.labels.as_str()),
+            ]),
+        }
+        files.retain(|(_, path)| !path.is_empty());
+        files
+    }
+}
+
+/// Settings that choose which files are read, besides the files' own.
+const CHOOSE_FILES: [&str; 2] = ["detector", "classifier"];
+
+/// Whether `path` is a file this process can open: checked when a setting names it, so
+/// that a missing or unreadable model is refused with the change (`ros2 param set`
+/// fails, saying why) rather than found when it loads in the background. Opens only a
+/// regular file, which does not block (a FIFO would).
+fn readable(path: &str) -> Result<(), String> {
+    let metadata = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        _ => format!("cannot read: {e}"),
+    })?;
+    if !metadata.is_file() {
+        return Err("not a regular file".into());
+    }
+    std::fs::File::open(path)
+        .map(drop)
+        .map_err(|e| format!("cannot read: {e}"))
 }
 
 #[cfg(test)]
@@ -203,6 +258,45 @@ mod tests {
             .unwrap();
         let e = config.validate("detector").unwrap_err().to_string();
         assert!(e.contains("detector cascade needs cascade.model"), "{e}");
+    }
+
+    #[test]
+    fn the_files_a_change_brings_in_must_be_readable() {
+        let dir = std::env::temp_dir().join(format!("rv-files-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("model.xml");
+        std::fs::write(&file, "<opencv_storage/>").unwrap();
+        let mut config = PipelineConfig::defaults();
+        let missing = dir.join("missing.xml").display().to_string();
+        config
+            .set("cascade.model", &Value::Text(missing.as_str().into()))
+            .unwrap();
+        // Not read while the blobs detector runs.
+        config.validate("cascade.model").unwrap();
+        config
+            .set("detector", &Value::Text("cascade".into()))
+            .unwrap();
+        let e = config.validate("detector").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!("parameter `cascade.model`: {missing}: no such file")
+        );
+        let e = config.validate("cascade.model").unwrap_err().to_string();
+        assert!(e.ends_with("no such file"), "{e}");
+        // A knob's change does not look at the files again.
+        config.validate("cascade.min_neighbors").unwrap();
+        let dir_path = dir.display().to_string();
+        config
+            .set("cascade.model", &Value::Text(dir_path.as_str().into()))
+            .unwrap();
+        let e = config.validate("cascade.model").unwrap_err().to_string();
+        assert!(e.ends_with("not a regular file"), "{e}");
+        let file = file.display().to_string();
+        config
+            .set("cascade.model", &Value::Text(file.as_str().into()))
+            .unwrap();
+        config.validate("cascade.model").unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -6,24 +6,21 @@
 //! vision_node is one front end (its sink publishes ROS messages); anything that can
 //! take results can be another.
 
-use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use image::RgbImage;
 
-use crate::classify::ClassifierKind;
-use crate::config::{PipelineConfig, PARAMETERS};
-use crate::detect::DetectorKind;
+use crate::config::PipelineConfig;
 use crate::error::{Error, Result};
 use crate::frame::Input;
 use crate::health::{Health, HealthReport, StreamReport};
 use crate::models::ModelCache;
 use crate::pipeline::FrameResult;
 use crate::report::Verdict;
-use crate::schema::{self, Change};
 use crate::stages::{contained, Job, Outcome, Stages};
+pub use changes::{describe, ModelState, Restore};
 pub use tally::Tally;
 
 /// After the first report of a failure cause, at most one report per cause this often.
@@ -67,18 +64,13 @@ pub trait Sink<M>: Send + Sync + 'static {
     fn notice(&self, level: Level, message: &str);
 }
 
-/// Which models run, and why the last change could not be applied (if it failed).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ModelState {
-    pub active: String,
-    pub error: Option<String>,
-}
-
 /// What configuration changes share: kept under one lock.
 struct Control {
     /// Number of the latest accepted change; a pipeline built for an older one is not
     /// applied.
     generation: u64,
+    /// The configuration of the running pipeline, and of the runtime's own settings.
+    running: PipelineConfig,
     models: ModelState,
     end_of_stream_timeout: Duration,
     /// Whether an end of stream is being waited for.
@@ -125,6 +117,7 @@ impl<M: Send + 'static> Runtime<M> {
             models,
             control: Mutex::new(Control {
                 generation: 0,
+                running: config.clone(),
                 models: ModelState {
                     active,
                     error: None,
@@ -166,95 +159,11 @@ impl<M: Send + 'static> Runtime<M> {
         }
     }
 
-    /// Applies a change of setting `name` (the whole configuration is `config`) as its
-    /// row says ([`Change`]): the runtime's own settings at once; otherwise the pipeline
-    /// of `config` replaces the running one, from the next frame, after any new model
-    /// loaded in the background.
-    pub fn reconfigure(self: &Arc<Self>, config: &PipelineConfig, name: &str) {
-        let change = schema::row(PARAMETERS, name).map(|row| row.doc.change);
-        if change == Some(Change::AtOnce) {
-            lock(&self.control).end_of_stream_timeout = config.end_of_stream_timeout;
-            if let Some(stages) = self
-                .stages
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-                .as_ref()
-            {
-                stages.set_overflow(config.overflow);
-            }
-            self.sink
-                .notice(Level::Info, &format!("{name} changed; applies now"));
-            return;
-        }
-        let generation = {
-            let mut control = lock(&self.control);
-            control.generation += 1;
-            control.generation
-        };
-        let started = Instant::now();
-        if self.models.has_models_for(config) {
-            self.apply(config, name, generation, started);
-            return;
-        }
-        // Frames keep going through the running pipeline until the new one is ready.
-        self.sink.notice(
-            Level::Info,
-            &format!(
-                "{name} changed; loading {} in the background, {} runs meanwhile",
-                describe(config, &self.models),
-                self.model_state().active
-            ),
-        );
-        let (runtime, config, name) = (Arc::clone(self), config.clone(), name.to_string());
-        self.in_background(move || runtime.apply(&config, &name, generation, started));
-    }
-
     /// Runs `work` on a thread of its own, joined by [`Self::finish`].
     fn in_background(&self, work: impl FnOnce() + Send + 'static) {
         let mut background = lock(&self.background);
         background.retain(|t| !t.is_finished());
         background.push(thread::spawn(work));
-    }
-
-    /// The pipeline of `config` replaces the running one, unless a later change came
-    /// meanwhile or the models cannot be loaded (then the running one stays, and the
-    /// reason is noticed and kept in the model state).
-    fn apply(&self, config: &PipelineConfig, name: &str, generation: u64, started: Instant) {
-        let pipeline = match self.models.pipeline(config) {
-            Ok(pipeline) => pipeline,
-            Err(e) => {
-                let active = self.model_state().active;
-                let message = format!("{name} not applied, {active} keeps running: {e}");
-                // Kept before it is said: whoever hears it can read it in the state.
-                lock(&self.control).models.error = Some(format!("{name}: {e}"));
-                self.sink.notice(Level::Error, &message);
-                return;
-            }
-        };
-        let stages = self.stages.read().unwrap_or_else(|e| e.into_inner());
-        let mut control = lock(&self.control);
-        if control.generation != generation {
-            return; // A later change is being applied.
-        }
-        if let Some(stages) = stages.as_ref() {
-            stages.set_pipeline(pipeline);
-        }
-        self.models.keep_only(config);
-        control.models = ModelState {
-            active: describe(config, &self.models),
-            error: None,
-        };
-        let message = format!(
-            "{name} changed; {} from the next frame (ready after {} ms)",
-            control.models.active,
-            started.elapsed().as_millis()
-        );
-        self.sink.notice(Level::Info, &message);
-    }
-
-    /// Which models run now, and the error of the last change if it failed.
-    pub fn model_state(&self) -> ModelState {
-        lock(&self.control).models.clone()
     }
 
     /// The health figures since the last report, with the stage queues' depths now.
@@ -347,34 +256,9 @@ fn not_published<M: 'static>(
     }
 }
 
-/// The detector and classifier `config` runs, for logs and diagnostics.
-pub fn describe(config: &PipelineConfig, models: &ModelCache) -> String {
-    let file = |path: &str| {
-        Path::new(path)
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    };
-    let detector = match config.detector {
-        DetectorKind::Blobs => "blobs".to_string(),
-        DetectorKind::Cascade => format!("cascade {}", file(&config.cascade.model)),
-        DetectorKind::Onnx => format!("onnx {}", file(&config.onnx.model)),
-    };
-    let classifier = match config.classifier {
-        ClassifierKind::None => "none".to_string(),
-        ClassifierKind::Color => "color".to_string(),
-        ClassifierKind::Cascade => format!("cascade {}", file(&config.classifier_model.model)),
-        ClassifierKind::Onnx => format!("onnx {}", file(&config.classifier_model.model)),
-    };
-    let engine = models
-        .onnx_engine(config)
-        .map(|engine| format!(", ONNX on {engine}"))
-        .unwrap_or_default();
-    format!("detector {detector}, classifier {classifier}{engine}")
-}
-
 #[cfg(test)]
 mod tests;
 
+mod changes;
 mod streams;
 mod tally;

@@ -175,32 +175,47 @@ fn frames_refused_at_shutdown_are_counted_dropped() {
         .contains("frames received 3, results published 1, failed 0, dropped 2"));
 }
 
-#[test]
-fn a_model_that_fails_to_load_leaves_the_running_pipeline_and_says_why() {
-    let (runtime, rx, mut config) = start();
-    config
-        .apply("cascade.model", &Value::Text("/no/such.xml".into()))
-        .unwrap()
-        .unwrap();
-    config
-        .apply("detector", &Value::Text("cascade".into()))
-        .unwrap()
-        .unwrap();
-    runtime.reconfigure(&config, "detector");
+/// What a change gives to put back, as a channel to read it from.
+fn restore() -> (Restore, Receiver<Vec<(&'static str, Value)>>) {
+    let (tx, rx) = channel();
+    (Box::new(move |back| tx.send(back).unwrap()), rx)
+}
+
+/// The next notice of `level`; other notices are skipped, anything else fails.
+fn notice(rx: &Receiver<Event>, level: Level) -> String {
     loop {
-        match next(&rx) {
-            Event::Notice(Level::Error, message) => {
-                assert!(
-                    message.starts_with("detector not applied, detector blobs"),
-                    "{message}"
-                );
-                assert!(message.contains("/no/such.xml"), "{message}");
-                break;
-            }
+        match next(rx) {
+            Event::Notice(l, message) if l == level => return message,
             Event::Notice(..) => {}
             other => panic!("{other:?}"),
         }
     }
+}
+
+fn set(config: &mut PipelineConfig, name: &str, value: Value) {
+    config.apply(name, &value).unwrap().unwrap();
+}
+
+#[test]
+fn a_model_that_fails_to_load_leaves_the_running_pipeline_and_says_why() {
+    let (runtime, rx, mut config) = start();
+    set(
+        &mut config,
+        "cascade.model",
+        Value::Text("/no/such.xml".into()),
+    );
+    set(&mut config, "detector", Value::Text("cascade".into()));
+    let (back, told) = restore();
+    runtime.reconfigure(&config, "detector", back);
+    let message = notice(&rx, Level::Error);
+    assert!(
+        message.starts_with("detector not applied, detector blobs"),
+        "{message}"
+    );
+    assert!(
+        message.ends_with(r#"setting cascade.model to "", detector to "blobs" back"#),
+        "{message}"
+    );
     assert!(runtime
         .model_state()
         .error
@@ -208,22 +223,76 @@ fn a_model_that_fails_to_load_leaves_the_running_pipeline_and_says_why() {
         .contains("/no/such.xml"));
     runtime.receive(1, frame(true), Instant::now());
     assert!(matches!(next(&rx), Event::Result(1, 0, 1)));
-    // A knob of the running detector applies at once, from the next frame.
-    config
-        .apply("detector", &Value::Text("blobs".into()))
-        .unwrap()
-        .unwrap();
-    config
-        .apply("blobs.min_area", &Value::Int(1000))
-        .unwrap()
-        .unwrap();
-    runtime.reconfigure(&config, "blobs.min_area");
-    assert!(
-        matches!(next(&rx), Event::Notice(Level::Info, m) if m.starts_with("blobs.min_area changed"))
-    );
+    // The front end puts back what it is told: its configuration is then what runs, and
+    // a knob's change applies from the next frame.
+    for (name, value) in told.recv_timeout(Duration::from_secs(10)).unwrap() {
+        set(&mut config, name, value);
+    }
+    assert_eq!(lock(&runtime.control).running, config);
+    set(&mut config, "blobs.min_area", Value::Int(1000));
+    runtime.reconfigure(&config, "blobs.min_area", restore().0);
+    let message = notice(&rx, Level::Info);
+    assert!(message.starts_with("blobs.min_area changed"), "{message}");
     runtime.receive(2, frame(true), Instant::now());
     assert!(matches!(next(&rx), Event::Result(2, 1, 0)));
     assert_eq!(runtime.model_state().error, None);
+}
+
+/// A load that fails after a later change was applied says so, and neither puts its
+/// error in the model state nor asks for anything to be put back.
+#[test]
+fn a_slow_failing_load_leaves_a_later_changes_state() {
+    let (runtime, rx, mut config) = start();
+    let fifo = std::env::temp_dir().join(format!("rv-slow-{}.xml", std::process::id()));
+    let _ = std::fs::remove_file(&fifo);
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.unwrap().success());
+    // Loading it waits until the test writes (a cascade read blocks on the FIFO).
+    set(
+        &mut config,
+        "cascade.model",
+        Value::Text(fifo.to_str().unwrap().into()),
+    );
+    set(&mut config, "detector", Value::Text("cascade".into()));
+    let (back, told) = restore();
+    runtime.reconfigure(&config, "detector", back);
+    assert!(notice(&rx, Level::Info).contains("loading detector cascade"));
+    set(&mut config, "detector", Value::Text("blobs".into()));
+    set(&mut config, "blobs.min_area", Value::Int(1000));
+    runtime.reconfigure(&config, "blobs.min_area", restore().0);
+    assert!(notice(&rx, Level::Info).starts_with("blobs.min_area changed"));
+    write_when_read(&fifo, b"not a cascade");
+    let message = notice(&rx, Level::Warn);
+    assert!(
+        message.starts_with("detector not applied (") && message.contains("not XML"),
+        "{message}"
+    );
+    assert!(message.ends_with("a later change replaced it"), "{message}");
+    runtime.finish();
+    assert_eq!(runtime.model_state().error, None);
+    assert!(runtime.model_state().active.starts_with("detector blobs"));
+    assert!(told.try_recv().is_err(), "nothing to put back");
+    std::fs::remove_file(&fifo).unwrap();
+}
+
+/// Writes `data` into the FIFO at `path` once a reader opened it (10 s at most).
+fn write_when_read(path: &std::path::Path, data: &[u8]) {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    const O_NONBLOCK: i32 = 0o4000; // Linux: opening fails at once while no one reads.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut file = loop {
+        let opened = std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(O_NONBLOCK)
+            .open(path);
+        match opened {
+            Ok(file) => break file,
+            Err(_) if Instant::now() < deadline => thread::sleep(Duration::from_millis(10)),
+            Err(e) => panic!("no one reads {}: {e}", path.display()),
+        }
+    };
+    file.write_all(data).unwrap();
 }
 
 /// A panic in the sink's publishing is that frame's failure (cause `internal`, said in a
