@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 import rclpy  # noqa: E402
-from rclpy.qos import (DurabilityPolicy, qos_profile_sensor_data, QoSProfile,  # noqa: E402
-                       ReliabilityPolicy)
+from rclpy.qos import (DurabilityPolicy, HistoryPolicy, qos_profile_sensor_data,  # noqa: E402
+                       QoSProfile, ReliabilityPolicy)
 from rust_vision.msg import EndOfStream  # noqa: E402
 from rclpy.signals import SignalHandlerOptions  # noqa: E402
 from scenes import compress, ENCODINGS, encode, make_scene  # noqa: E402
@@ -48,12 +48,17 @@ QOS = {
     'sensor_data': qos_profile_sensor_data,
     # A second of frames at 30 Hz: a reader that falls behind briefly loses nothing.
     'reliable': QoSProfile(depth=30, reliability=ReliabilityPolicy.RELIABLE),
+    # Batch work: frames a reader has no room for stay here until it takes them (with
+    # vision_node's overflow all and a capped reader: see config/fastdds_large_images.xml).
+    'keep_all': QoSProfile(depth=1, history=HistoryPolicy.KEEP_ALL,
+                           reliability=ReliabilityPolicy.RELIABLE),
 }
 # The end of stream: delivered even to a subscriber that matches after it was sent.
 LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                      durability=DurabilityPolicy.TRANSIENT_LOCAL)
-# How long to wait at exit for subscribers to acknowledge the last frames, seconds.
-ACK_TIMEOUT = 5.0
+# How long to wait at exit for subscribers to acknowledge the last frames, seconds: keep
+# all may hold a backlog a slow subscriber takes a while to work through.
+ACK_TIMEOUT = {'reliable': 5.0, 'keep_all': 120.0}
 # The same after Ctrl-C or SIGTERM, when the subscribers may be stopping too.
 ACK_TIMEOUT_STOPPED = 1.0
 
@@ -96,7 +101,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument('--quality', type=int, default=90,
                         help='JPEG quality 0..100 (90)')
     parser.add_argument('--qos', choices=sorted(QOS), default='reliable',
-                        help='publisher QoS (reliable; matches any subscriber)')
+                        help='publisher QoS: reliable (matches any subscriber), keep_all '
+                        '(reliable, holds what a reader has no room for) or sensor_data '
+                        '(reliable)')
     parser.add_argument('--wait-for-subscribers', type=float, default=5.0, metavar='SECONDS',
                         help='wait this long for a subscriber before the first frame (5)')
     parser.add_argument('--end-of-stream', action=argparse.BooleanOptionalAction,
@@ -268,8 +275,9 @@ def main(argv: list[str] | None = None) -> int:
                 end.header.stamp = node.get_clock().now().to_msg()
                 end_of_stream.publish(end)
             # The process's exit takes its unacknowledged samples with it.
-            timeout = rclpy.duration.Duration(seconds=ACK_TIMEOUT_STOPPED if stop else ACK_TIMEOUT)
-            if args.qos == 'reliable':
+            seconds = ACK_TIMEOUT_STOPPED if stop else ACK_TIMEOUT.get(args.qos, 5.0)
+            timeout = rclpy.duration.Duration(seconds=seconds)
+            if args.qos in ACK_TIMEOUT:
                 publisher.wait_for_all_acked(timeout)
             end_of_stream.wait_for_all_acked(timeout)
         if truth:

@@ -1,12 +1,19 @@
 //! vision_node's inputs: the image subscriptions (raw, compressed or both, as
 //! `transport` says, with the QoS of `qos`) and the end-of-stream subscription, each
 //! message handed to the core [`Runtime`].
+//!
+//! The image subscriptions run on a worker of their own ([`ImageWorker`]): a thread
+//! that takes a frame only once the previous one is queued. Under overflow `all` it
+//! waits for room in the pipeline, so the backlog stays in the DDS reader, whose history
+//! reaches the publisher as backpressure, while the node's services, parameters and
+//! diagnostics go on answering on their own threads. (rclrs takes a node's messages as
+//! they arrive and queues their callbacks without bound.)
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use rclrs::{IntoPrimitiveOptions, MessageInfo, Node, Subscription};
+use rclrs::{IntoPrimitiveOptions, MessageInfo, Node, Subscription, Worker, WorkerSubscription};
 use ros_env::rust_vision::msg::EndOfStream;
 use ros_env::sensor_msgs::msg::{rmw::Image as RmwImage, CompressedImage};
 use ros_env::std_msgs::msg::Header;
@@ -64,11 +71,14 @@ impl Gate {
     }
 }
 
+/// The thread the image subscriptions take frames on, one for the node's life.
+pub type ImageWorker = Worker<()>;
+
 /// The image subscriptions of `config` (raw, compressed or both) and the topics they
 /// listen on, each frame handed to `runtime`.
 pub struct Inputs {
-    _raw: Option<Subscription<RmwImage>>,
-    _compressed: Option<Subscription<CompressedImage>>,
+    _raw: Option<WorkerSubscription<RmwImage, ()>>,
+    _compressed: Option<WorkerSubscription<CompressedImage, ()>>,
     /// Asked for only at the first activation.
     pub end_of_stream: Option<Subscription<EndOfStream>>,
     pub topics: Vec<String>,
@@ -77,10 +87,11 @@ pub struct Inputs {
 }
 
 impl Inputs {
-    /// Subscribes to the images of `config`, passed through `gate`, and (`with_end`) to
-    /// their end of stream.
+    /// Subscribes to the images of `config` on `worker`, passed through `gate`, and
+    /// (`with_end`) to their end of stream.
     pub fn subscribe(
         node: &Node,
+        worker: &ImageWorker,
         config: &NodeConfig,
         runtime: &Arc<Runtime<Header>>,
         gate: &Gate,
@@ -93,7 +104,7 @@ impl Inputs {
         // one stream: a publisher then does not mark a stream.
         let streams = !(config.transport.raw() && config.transport.compressed());
         let (receiver, raw_gate) = (Arc::clone(runtime), gate.clone());
-        let raw = node.create_subscription(
+        let raw = worker.create_subscription(
             config.qos.options(IMAGE_TOPIC, depth),
             move |msg: RmwImage, info: MessageInfo| {
                 raw_gate.pass(&receiver, raw_image(msg), &info, streams);
@@ -106,7 +117,7 @@ impl Inputs {
         let compressed = if config.transport.compressed() {
             let topic = format!("{raw_topic}/compressed");
             let (receiver, gate) = (Arc::clone(runtime), gate.clone());
-            let subscription = node.create_subscription(
+            let subscription = worker.create_subscription(
                 config.qos.options(&topic, depth),
                 move |msg: CompressedImage, info: MessageInfo| {
                     gate.pass(&receiver, compressed_image(msg), &info, streams);

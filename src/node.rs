@@ -16,7 +16,7 @@ use ros_env::std_msgs::msg::Header;
 
 use crate::convert::{detection_array, image_msg, stream_summary};
 use crate::diagnostics::health_timer;
-use crate::inputs::{Gate, Inputs};
+use crate::inputs::{Gate, ImageWorker, Inputs};
 use crate::params::{NodeConfig, Parameters};
 use crate::vision_msgs::VisionMsgs;
 use rust_vision_core::annotate::annotate;
@@ -51,6 +51,8 @@ pub struct Outputs {
 pub struct VisionNode {
     node: Node,
     parameters: Parameters,
+    /// Where every configuration's image subscriptions take frames.
+    images: ImageWorker,
     /// Set by `~/enable`; kept across configurations.
     paused: bool,
     /// Shared by every configuration's subscriptions and the signal handler.
@@ -234,6 +236,7 @@ impl VisionNode {
     pub fn new(node: Node, shutdown: Shutdown) -> anyhow::Result<Self> {
         let parameters = Parameters::declare(&node)?;
         Ok(VisionNode {
+            images: node.create_worker(()),
             node,
             parameters,
             paused: false,
@@ -288,8 +291,14 @@ impl VisionNode {
         let (runtime, outputs) = (&configured.runtime, &configured.outputs);
         let config = self.parameters.config();
         let first = configured.end_of_stream.is_none();
-        let mut inputs =
-            Inputs::subscribe(&self.node, &config, runtime, &self.shutdown.gate, first)?;
+        let mut inputs = Inputs::subscribe(
+            &self.node,
+            &self.images,
+            &config,
+            runtime,
+            &self.shutdown.gate,
+            first,
+        )?;
         if let Some(end_of_stream) = inputs.end_of_stream.take() {
             configured.end_of_stream = Some(end_of_stream);
         }

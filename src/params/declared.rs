@@ -69,9 +69,10 @@ impl Restorer {
             })
             .collect();
         RESTORING.set(false);
-        match failed.is_empty() {
-            true => Ok(()),
-            false => Err(failed.join("; ")),
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(failed.join("; "))
         }
     }
 }
@@ -174,13 +175,20 @@ impl Parameters {
                 " (read-only: set at start-up)"
             }
         );
-        let config = Arc::clone(&self.config);
+        let (config, listener) = (Arc::clone(&self.config), Arc::clone(&self.listener));
         let check = move |value: Value| {
             if RESTORING.get() {
                 return Ok(());
             }
             let mut candidate = config.read().unwrap_or_else(|e| e.into_inner()).clone();
-            candidate.set(doc.name, &value).map_err(|e| e.to_string())
+            candidate.set(doc.name, &value).map_err(|e| e.to_string())?;
+            // While a pipeline runs (someone listens), a change's files are checked with
+            // it; otherwise loading them checks them (at start-up, at configure).
+            if listener.read().unwrap_or_else(|e| e.into_inner()).is_some() {
+                let files = candidate.pipeline.check_files(doc.name);
+                files.map_err(|e| e.to_string())?;
+            }
+            Ok(())
         };
         // The value given (-p, a parameters file), for a message rclrs's range check
         // would leave without it.

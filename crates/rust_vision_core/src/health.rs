@@ -27,8 +27,8 @@ pub struct Health {
     last: (Instant, u64, u64),
     /// The counters when the current stream started.
     stream: StreamStart,
-    /// When the latest frame was received.
-    last_received_at: Option<Instant>,
+    /// When the latest frame was taken in.
+    last_taken_at: Option<Instant>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -141,7 +141,7 @@ impl Health {
             latencies: VecDeque::with_capacity(LATENCY_WINDOW),
             last: (now, 0, 0),
             stream: StreamStart::default(),
-            last_received_at: None,
+            last_taken_at: None,
         }
     }
 
@@ -149,7 +149,10 @@ impl Health {
     /// when processing is paused (the frame is counted paused).
     pub fn receive(&mut self, now: Instant) -> Option<u64> {
         self.stream.first_at.get_or_insert(now);
-        self.last_received_at = Some(now);
+        // When it was taken in, not when it reached the process: a backlog in the
+        // transport (overflow `all`) holds frames that arrived long before, and an end of
+        // stream waits while frames keep coming.
+        self.last_taken_at = Some(Instant::now());
         self.received += 1;
         if self.pausing {
             self.paused += 1;
@@ -195,9 +198,9 @@ impl Health {
         })
     }
 
-    /// When the latest frame was received, if any was.
-    pub fn last_received_at(&self) -> Option<Instant> {
-        self.last_received_at
+    /// When the latest frame was taken in, if any was.
+    pub fn last_taken_at(&self) -> Option<Instant> {
+        self.last_taken_at
     }
 
     /// Ends the current stream, of `sent` frames by its source, and starts the next one:

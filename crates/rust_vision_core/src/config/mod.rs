@@ -165,15 +165,24 @@ impl PipelineConfig {
             }
             _ => None,
         };
-        if let Some(reason) = missing {
-            return Err(ConfigError::invalid(name, reason));
+        match missing {
+            Some(reason) => Err(ConfigError::invalid(name, reason)),
+            None => Ok(()),
         }
+    }
+
+    /// Checks that the files a change of setting `name` brings in (a model or labels file
+    /// of the detector or classifier that runs) exist and can be read: a front end checks
+    /// a change while running, so that a missing file is refused with the change rather
+    /// than found when it loads in the background. (At start-up, loading says the same.)
+    pub fn check_files(&self, name: &str) -> Result<(), ConfigError> {
         let files = self.files();
-        if CHOOSE_FILES.contains(&name) || files.iter().any(|(setting, _)| *setting == name) {
-            for (setting, path) in files {
-                readable(path)
-                    .map_err(|reason| ConfigError::invalid(setting, format!("{path}: {reason}")))?;
-            }
+        if !CHOOSE_FILES.contains(&name) && !files.iter().any(|(setting, _)| *setting == name) {
+            return Ok(());
+        }
+        for (setting, path) in files {
+            readable(path)
+                .map_err(|reason| ConfigError::invalid(setting, format!("{path}: {reason}")))?;
         }
         Ok(())
     }
@@ -210,10 +219,8 @@ impl PipelineConfig {
 /// Settings that choose which files are read, besides the files' own.
 const CHOOSE_FILES: [&str; 2] = ["detector", "classifier"];
 
-/// Whether `path` is a file this process can open: checked when a setting names it, so
-/// that a missing or unreadable model is refused with the change (`ros2 param set`
-/// fails, saying why) rather than found when it loads in the background. Opens only a
-/// regular file, which does not block (a FIFO would).
+/// Whether `path` is a file this process can open. Opens only a regular file, which does
+/// not block (a FIFO would).
 fn readable(path: &str) -> Result<(), String> {
     let metadata = std::fs::metadata(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => "no such file".to_string(),
@@ -272,30 +279,30 @@ mod tests {
             .set("cascade.model", &Value::Text(missing.as_str().into()))
             .unwrap();
         // Not read while the blobs detector runs.
-        config.validate("cascade.model").unwrap();
+        config.check_files("cascade.model").unwrap();
         config
             .set("detector", &Value::Text("cascade".into()))
             .unwrap();
-        let e = config.validate("detector").unwrap_err().to_string();
+        let e = config.check_files("detector").unwrap_err().to_string();
         assert_eq!(
             e,
             format!("parameter `cascade.model`: {missing}: no such file")
         );
-        let e = config.validate("cascade.model").unwrap_err().to_string();
+        let e = config.check_files("cascade.model").unwrap_err().to_string();
         assert!(e.ends_with("no such file"), "{e}");
         // A knob's change does not look at the files again.
-        config.validate("cascade.min_neighbors").unwrap();
+        config.check_files("cascade.min_neighbors").unwrap();
         let dir_path = dir.display().to_string();
         config
             .set("cascade.model", &Value::Text(dir_path.as_str().into()))
             .unwrap();
-        let e = config.validate("cascade.model").unwrap_err().to_string();
+        let e = config.check_files("cascade.model").unwrap_err().to_string();
         assert!(e.ends_with("not a regular file"), "{e}");
         let file = file.display().to_string();
         config
             .set("cascade.model", &Value::Text(file.as_str().into()))
             .unwrap();
-        config.validate("cascade.model").unwrap();
+        config.check_files("cascade.model").unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -144,9 +144,15 @@ impl<M: Send + 'static> Runtime<M> {
             input,
             received_at,
         };
-        let stages = self.stages.read().unwrap_or_else(|e| e.into_inner());
-        // After finish() nothing will process it: counted dropped, not left in flight.
-        let dropped = stages.as_ref().map_or(1, |s| s.submit(job).len() as u64);
+        let submitter = {
+            let stages = self.stages.read().unwrap_or_else(|e| e.into_inner());
+            stages.as_ref().and_then(Stages::submitter)
+        };
+        // Without the stages' lock: under overflow `all` this waits for room, and neither
+        // finish() nor the diagnostics (waiting behind finish() for the lock) may wait
+        // for it. After finish() nothing will process it: counted dropped, not left in
+        // flight.
+        let dropped = submitter.map_or(1, |s| s.submit(job).len() as u64);
         lock(&self.health).dropped += dropped;
     }
 

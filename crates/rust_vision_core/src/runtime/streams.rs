@@ -54,9 +54,7 @@ impl<M: Send + 'static> Runtime<M> {
 
     fn wait_for_stream(&self, frames: u64, arrived: Instant) -> StreamReport {
         self.end_stream_when(|health, closing, timeout| {
-            let last = health
-                .last_received_at()
-                .map_or(arrived, |t| t.max(arrived));
+            let last = health.last_taken_at().map_or(arrived, |t| t.max(arrived));
             let arrived_all = health.stream_received() >= frames;
             let waited = arrived_all || closing || last.elapsed() >= timeout;
             (health.in_flight() == 0 && waited).then_some(frames)

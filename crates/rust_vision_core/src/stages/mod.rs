@@ -135,9 +135,8 @@ pub struct Depths {
 
 /// The running stages.
 pub struct Stages<M> {
-    input: Option<Sender<Job<M>>>,
-    /// A second receiving end of the input queue, for evicting its oldest frame.
-    evict: Receiver<Job<M>>,
+    /// None once the stages are closing.
+    input: Option<Submitter<M>>,
     depth_probes: [Receiver<Work<M>>; 2],
     latest: Arc<AtomicBool>,
     pipeline: Arc<RwLock<Arc<Pipeline>>>,
@@ -189,41 +188,32 @@ impl<M: Send + 'static> Stages<M> {
             }
         }));
 
+        let latest = Arc::new(AtomicBool::new(overflow == Overflow::Latest));
         Stages {
-            input: Some(input_tx),
-            evict: input_rx,
+            input: Some(Submitter {
+                input: input_tx,
+                evict: input_rx,
+                latest: Arc::clone(&latest),
+            }),
             depth_probes: [classify_rx, output_rx],
-            latest: Arc::new(AtomicBool::new(overflow == Overflow::Latest)),
+            latest,
             pipeline,
             threads,
         }
     }
 
-    /// Queues a frame. Under [`Overflow::Latest`] a full queue gives up its oldest frames,
-    /// which are returned; under [`Overflow::All`] this waits for room.
+    /// What queues frames, until the stages close. A front end that may wait for room
+    /// (overflow `all`) waits on it without holding the stages.
+    pub fn submitter(&self) -> Option<Submitter<M>> {
+        self.input.clone()
+    }
+
+    /// [`Submitter::submit`]; nothing once the stages are closing.
     pub fn submit(&self, job: Job<M>) -> Vec<Job<M>> {
-        let mut dropped = Vec::new();
-        let Some(input) = &self.input else {
-            return dropped;
-        };
-        if !self.latest.load(Ordering::Relaxed) {
-            // Only fails once the stages are gone, when there is nothing left to do.
-            let _ = input.send(job);
-            return dropped;
-        }
-        let mut job = job;
-        loop {
-            match input.try_send(job) {
-                Ok(()) | Err(TrySendError::Disconnected(_)) => return dropped,
-                Err(TrySendError::Full(back)) => {
-                    job = back;
-                    // A worker may have taken one meanwhile; then just retry.
-                    if let Ok(oldest) = self.evict.try_recv() {
-                        dropped.push(oldest);
-                    }
-                }
-            }
-        }
+        self.input
+            .as_ref()
+            .map(|s| s.submit(job))
+            .unwrap_or_default()
     }
 
     /// Runs the following frames through `pipeline` (frames already past a stage keep
@@ -241,7 +231,7 @@ impl<M: Send + 'static> Stages<M> {
     /// Current queue lengths.
     pub fn depths(&self) -> Depths {
         Depths {
-            input: self.evict.len(),
+            input: self.input.as_ref().map_or(0, |s| s.evict.len()),
             classify: self.depth_probes[0].len(),
             output: self.depth_probes[1].len(),
         }
@@ -258,6 +248,50 @@ impl<M> Drop for Stages<M> {
         self.input = None;
         for thread in self.threads.drain(..) {
             let _ = thread.join();
+        }
+    }
+}
+
+/// The input end of running stages; the stages finish once every one is dropped.
+pub struct Submitter<M> {
+    input: Sender<Job<M>>,
+    /// A second receiving end of the input queue, for evicting its oldest frame.
+    evict: Receiver<Job<M>>,
+    latest: Arc<AtomicBool>,
+}
+
+impl<M> Clone for Submitter<M> {
+    fn clone(&self) -> Self {
+        Submitter {
+            input: self.input.clone(),
+            evict: self.evict.clone(),
+            latest: Arc::clone(&self.latest),
+        }
+    }
+}
+
+impl<M> Submitter<M> {
+    /// Queues a frame. Under [`Overflow::Latest`] a full queue gives up its oldest frames,
+    /// which are returned; under [`Overflow::All`] this waits for room.
+    pub fn submit(&self, job: Job<M>) -> Vec<Job<M>> {
+        let mut dropped = Vec::new();
+        if !self.latest.load(Ordering::Relaxed) {
+            // Only fails once the stages are gone, when there is nothing left to do.
+            let _ = self.input.send(job);
+            return dropped;
+        }
+        let mut job = job;
+        loop {
+            match self.input.try_send(job) {
+                Ok(()) | Err(TrySendError::Disconnected(_)) => return dropped,
+                Err(TrySendError::Full(back)) => {
+                    job = back;
+                    // A worker may have taken one meanwhile; then just retry.
+                    if let Ok(oldest) = self.evict.try_recv() {
+                        dropped.push(oldest);
+                    }
+                }
+            }
         }
     }
 }
