@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
-use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
+use crossbeam_channel::{bounded, Receiver, Sender};
 use image::RgbImage;
 
 use crate::error::Error;
@@ -33,22 +33,12 @@ use crate::frame::Input;
 use crate::pipeline::{FrameResult, Pipeline, StageTimings};
 use crate::track::Tracking;
 pub(crate) use contain::contained;
+pub use input::{Overflow, Submitter};
 use window::Window;
 
 mod contain;
+mod input;
 mod window;
-
-crate::choice! {
-    /// What to do with a new frame when the input queue is full.
-    pub enum Overflow for "overflow" {
-        /// Keep the newest frames: the oldest queued frame is dropped (and counted). For live
-        /// cameras, where latency matters more than completeness.
-        Latest = "latest",
-        /// Never drop: the submitter waits for room. With a reliable KEEP_ALL subscription
-        /// the wait reaches the publisher as backpressure. For recorded data and batch work.
-        All = "all",
-    }
-}
 
 /// Queue capacities, frames, and how many threads detect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -248,50 +238,6 @@ impl<M> Drop for Stages<M> {
         self.input = None;
         for thread in self.threads.drain(..) {
             let _ = thread.join();
-        }
-    }
-}
-
-/// The input end of running stages; the stages finish once every one is dropped.
-pub struct Submitter<M> {
-    input: Sender<Job<M>>,
-    /// A second receiving end of the input queue, for evicting its oldest frame.
-    evict: Receiver<Job<M>>,
-    latest: Arc<AtomicBool>,
-}
-
-impl<M> Clone for Submitter<M> {
-    fn clone(&self) -> Self {
-        Submitter {
-            input: self.input.clone(),
-            evict: self.evict.clone(),
-            latest: Arc::clone(&self.latest),
-        }
-    }
-}
-
-impl<M> Submitter<M> {
-    /// Queues a frame. Under [`Overflow::Latest`] a full queue gives up its oldest frames,
-    /// which are returned; under [`Overflow::All`] this waits for room.
-    pub fn submit(&self, job: Job<M>) -> Vec<Job<M>> {
-        let mut dropped = Vec::new();
-        if !self.latest.load(Ordering::Relaxed) {
-            // Only fails once the stages are gone, when there is nothing left to do.
-            let _ = self.input.send(job);
-            return dropped;
-        }
-        let mut job = job;
-        loop {
-            match self.input.try_send(job) {
-                Ok(()) | Err(TrySendError::Disconnected(_)) => return dropped,
-                Err(TrySendError::Full(back)) => {
-                    job = back;
-                    // A worker may have taken one meanwhile; then just retry.
-                    if let Ok(oldest) = self.evict.try_recv() {
-                        dropped.push(oldest);
-                    }
-                }
-            }
         }
     }
 }
