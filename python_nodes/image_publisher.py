@@ -48,17 +48,19 @@ QOS = {
     'sensor_data': qos_profile_sensor_data,
     # A second of frames at 30 Hz: a reader that falls behind briefly loses nothing.
     'reliable': QoSProfile(depth=30, reliability=ReliabilityPolicy.RELIABLE),
-    # Batch work: frames a reader has no room for stay here until it takes them (with
-    # vision_node's overflow all and a capped reader: see config/fastdds_large_images.xml).
+    # Batch work: frames a reader has no room for stay in this writer's history until it
+    # takes them (vision_node under overflow all with a capped reader: see
+    # config/fastdds_large_images.xml), instead of the oldest being dropped.
     'keep_all': QoSProfile(depth=1, history=HistoryPolicy.KEEP_ALL,
                            reliability=ReliabilityPolicy.RELIABLE),
 }
 # The end of stream: delivered even to a subscriber that matches after it was sent.
 LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                      durability=DurabilityPolicy.TRANSIENT_LOCAL)
-# How long to wait at exit for subscribers to acknowledge the last frames, seconds: keep
-# all may hold a backlog a slow subscriber takes a while to work through.
-ACK_TIMEOUT = {'reliable': 5.0, 'keep_all': 120.0}
+# How long to wait at exit for subscribers to acknowledge the last frames, seconds; with
+# keep_all, as long as a subscriber is matched, this long at a time (it may be working
+# through a backlog).
+ACK_TIMEOUT = 5.0
 # The same after Ctrl-C or SIGTERM, when the subscribers may be stopping too.
 ACK_TIMEOUT_STOPPED = 1.0
 
@@ -101,9 +103,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument('--quality', type=int, default=90,
                         help='JPEG quality 0..100 (90)')
     parser.add_argument('--qos', choices=sorted(QOS), default='reliable',
-                        help='publisher QoS: reliable (matches any subscriber), keep_all '
-                        '(reliable, holds what a reader has no room for) or sensor_data '
-                        '(reliable)')
+                        help='publisher QoS: reliable (keep last 30; matches any subscriber), '
+                        'keep_all (reliable; holds what a reader has no room for, and at '
+                        'the end waits while a subscriber takes it) or sensor_data (best '
+                        'effort)')
     parser.add_argument('--wait-for-subscribers', type=float, default=5.0, metavar='SECONDS',
                         help='wait this long for a subscriber before the first frame (5)')
     parser.add_argument('--end-of-stream', action=argparse.BooleanOptionalAction,
@@ -275,10 +278,12 @@ def main(argv: list[str] | None = None) -> int:
                 end.header.stamp = node.get_clock().now().to_msg()
                 end_of_stream.publish(end)
             # The process's exit takes its unacknowledged samples with it.
-            seconds = ACK_TIMEOUT_STOPPED if stop else ACK_TIMEOUT.get(args.qos, 5.0)
+            seconds = ACK_TIMEOUT_STOPPED if stop else ACK_TIMEOUT
             timeout = rclpy.duration.Duration(seconds=seconds)
-            if args.qos in ACK_TIMEOUT:
-                publisher.wait_for_all_acked(timeout)
+            if args.qos != 'sensor_data':
+                while (not publisher.wait_for_all_acked(timeout) and args.qos == 'keep_all'
+                       and not stop and publisher.get_subscription_count() > 0):
+                    pass
             end_of_stream.wait_for_all_acked(timeout)
         if truth:
             truth.close()

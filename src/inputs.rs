@@ -4,10 +4,10 @@
 //!
 //! The image subscriptions run on a worker of their own ([`ImageWorker`]): a thread
 //! that takes a frame only once the previous one is queued. Under overflow `all` it
-//! waits for room in the pipeline, so the backlog stays in the DDS reader, whose history
-//! reaches the publisher as backpressure, while the node's services, parameters and
-//! diagnostics go on answering on their own threads. (rclrs takes a node's messages as
-//! they arrive and queues their callbacks without bound.)
+//! waits for room in the pipeline, so the backlog stays in the DDS reader's history
+//! (and, once a Fast DDS profile's cap fills it, in the publisher's), while the node's
+//! services, parameters and diagnostics go on answering on their own threads. (rclrs
+//! takes a node's messages as they arrive and queues their callbacks without bound.)
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -34,8 +34,8 @@ pub const END_OF_STREAM_SUFFIX: &str = "end_of_stream";
 /// Whether the image subscriptions still take frames in, shared by all of them.
 ///
 /// Closed from the signal thread at a shutdown signal: under overflow `all`, the
-/// reader may hold a backlog, and the executor that runs the node's finish would
-/// otherwise take it frame by frame, each waiting for room in the pipeline. Once
+/// reader may hold a backlog, which the image worker would otherwise go on taking frame
+/// by frame, each waiting for room in the pipeline, before the executor stops. Once
 /// closed, a frame taken is counted dropped at once.
 #[derive(Clone, Default)]
 pub struct Gate(Arc<AtomicBool>);

@@ -268,8 +268,8 @@ impl VisionNode {
         self.parameters
             .on_change(Some(Box::new(move |config, name| {
                 let (restorer, logger) = (restorer.clone(), logger.clone());
-                let restore = move |settings: Vec<_>| {
-                    if let Err(e) = restorer.restore(&settings) {
+                let restore = move |reverts: &[_]| {
+                    if let Err(e) = restorer.restore(reverts) {
                         log_error!(&logger, "putting back the parameters that run: {e}");
                     }
                 };

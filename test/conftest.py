@@ -131,7 +131,7 @@ def get_parameter(node, target, name):
     return parameter_value_to_python(value)
 
 
-def _die_with_parent():
+def die_with_parent():
     """Runs in the child: if the test process dies (even by abort), so does the node,
     instead of lingering in a domain the next run may claim."""
     PR_SET_PDEATHSIG = 1
@@ -165,7 +165,7 @@ class RustProcess:
         if ros_args:
             args += ['--ros-args', *ros_args]
         self.proc = subprocess.Popen(args, env=ros_only_env(), stdout=self.log,
-                                     stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+                                     stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
 
     def output(self):
         """Everything the process printed so far."""

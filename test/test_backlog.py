@@ -1,14 +1,17 @@
 """vision_node behind its publisher under overflow all: the node's services and
 diagnostics answer while frames wait, and the frames that wait are held within the
 documented bound: the pipeline's queues, and the image reader's history as the shipped
-Fast DDS profile caps it (the publisher keeps the rest)."""
+Fast DDS profile caps it (a keep-all publisher keeps the rest)."""
 
+import json
 import statistics
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import cv2
-from conftest import ROOT, python_node, spin_until, spin_until_time
+from conftest import ROOT, die_with_parent, python_node, spin_until_time
 from rust_vision.msg import DetectionArray
 
 FACES = cv2.data.haarcascades + 'haarcascade_frontalface_default.xml'
@@ -23,36 +26,19 @@ def rss_mib(pid):
     return int(line.split()[1]) / 1024
 
 
-def ready_client(node, srv_type, name, request):
-    """A client of `name` whose first answer came (Fast DDS may lose the answers to
-    requests sent before the server's response writer matched us)."""
-    client = node.create_client(srv_type, name)
-    spin_until(node, client.service_is_ready)
-    spin_until(node, lambda: answer_time(node, client, request, timeout=2.0))
-    return client
-
-
-def answer_time(node, client, request, timeout=10.0):
-    """Seconds from a request to its answer; None if none came within `timeout`."""
-    start = time.monotonic()
-    future = client.call_async(request)
-    while not future.done() and time.monotonic() - start < timeout:
-        spin_until_time(node, 0.005)
-    if future.done():
-        return time.monotonic() - start
-    client.remove_pending_request(future)
-    return None
+def start(*command):
+    """A process of the test's (it dies with it), talked to through pipes."""
+    return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, preexec_fn=die_with_parent)
 
 
 def test_a_node_behind_answers_and_holds_a_bounded_backlog(
         vision_node, rclpy_node, collect, monkeypatch, tmp_path):
     from diagnostic_msgs.msg import DiagnosticArray
-    from rcl_interfaces.srv import GetParameters
-    from std_srvs.srv import SetBool
 
     ns, count = '/backlog', 60
     # The shipped profile, its reader named for this topic, as the README says to do for
-    # a remapped one; every process loads it.
+    # a remapped one; every process but this one (started before) loads it.
     shipped = (ROOT / 'config' / 'fastdds_large_images.xml').read_text()
     assert f'<max_samples>{READER_CAP}</max_samples>' in shipped
     profile = tmp_path / 'profile.xml'
@@ -64,46 +50,38 @@ def test_a_node_behind_answers_and_holds_a_bounded_backlog(
                        '-p', 'detector:=cascade', '-p', f'cascade.model:={FACES}',
                        '-p', 'cascade.scale_factor:=1.05')
     results = collect(DetectionArray, f'{ns}/detections')
-    diagnostics = []
-    watch = rclpy_node.create_subscription(
-        DiagnosticArray, '/diagnostics',
-        lambda m: diagnostics.extend(
-            (time.monotonic(), s) for s in m.status if s.name == f'{ns}/vision_node: pipeline'),
-        10)
-    parameters = ready_client(rclpy_node, GetParameters, f'{ns}/vision_node/get_parameters',
-                              GetParameters.Request(names=['overflow']))
-    enable = ready_client(rclpy_node, SetBool, f'{ns}/vision_node/enable',
-                          SetBool.Request(data=True))
+    diagnostics = collect(DiagnosticArray, '/diagnostics')
     results.wait_matched(rclpy_node)
-    before = rss_mib(node.proc.pid)
-    publisher = subprocess.Popen(
-        python_node('image_publisher', '--width', '1920', '--height', '1080', '--count',
-                    str(count), '--rate', '0', '--qos', 'keep_all', ns=ns),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # A user's `ros2 param get` and `ros2 service call`, timed.
+    prober = start(sys.executable, str(Path(__file__).parent / 'answer_times.py'),
+                   f'{ns}/vision_node')
+    publisher = None
     try:
-        answers, peak, behind = [], before, 0
+        assert prober.stdout.readline() == 'ready\n', prober.communicate(timeout=10)[0]
+        before = peak = rss_mib(node.proc.pid)
+        publisher = start(*python_node(
+            'image_publisher', '--width', '1920', '--height', '1080', '--count', str(count),
+            '--rate', '0', '--qos', 'keep_all', ns=ns))
         deadline = time.monotonic() + 180
         while len(results.messages) < count and time.monotonic() < deadline:
-            answers += [answer_time(rclpy_node, parameters, GetParameters.Request(
-                names=['overflow'])), answer_time(rclpy_node, enable, SetBool.Request(
-                    data=True))]
             peak = max(peak, rss_mib(node.proc.pid))
-            behind += 1
             spin_until_time(rclpy_node, 0.1)
+        answers = json.loads(prober.communicate('', timeout=30)[0].splitlines()[-1])
         printed = publisher.communicate(timeout=180)[0]
     finally:
-        publisher.kill()
-        rclpy_node.destroy_subscription(watch)
-        rclpy_node.destroy_client(parameters)
-        rclpy_node.destroy_client(enable)
+        for process in (prober, publisher):
+            if process:
+                process.kill()
+                process.wait()
     assert publisher.returncode == 0, printed
     assert len(results.messages) == count, node.output()
-    assert None not in answers, f'a request went unanswered for 10 s: {answers}'
-    during = [s for t, s in diagnostics if any(
-        kv.key == 'queue depths (input, classify, output)' and kv.value.startswith('4,')
-        for kv in s.values)]
+    assert answers and None not in answers, f'a request went unanswered for 10 s: {answers}'
+    during = [s for m in diagnostics.messages for s in m.status
+              if s.name == f'{ns}/vision_node: pipeline' and any(
+                  kv.key == 'queue depths (input, classify, output)'
+                  and kv.value.startswith('4,') for kv in s.values)]
     frame = 1920 * 1080 * 3 / 2**20
-    print(f'\nbehind {behind} rounds: parameters and enable answered in median '
+    print(f'\nbehind: {len(answers)} calls of get_parameters and enable answered in median '
           f'{statistics.median(answers) * 1000:.1f} ms, max {max(answers) * 1000:.1f} ms; '
           f'{len(during)} diagnostics with the input queue full; vision_node RSS '
           f'{before:.0f} -> {peak:.0f} MiB (+{(peak - before) / frame:.1f} frames)')

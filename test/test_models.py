@@ -296,6 +296,25 @@ def test_models_swap_at_runtime_while_frames_flow(vision_node, rclpy_node, colle
     assert node.proc.poll() is None
 
 
+def test_a_change_refused_by_the_running_model_is_set_back(
+        vision_node, rclpy_node, tmp_path):
+    """A layout the running model does not have fails as the pipeline is built, before
+    the change returns: the parameter is set back by then, and the node goes on
+    answering and taking changes."""
+    model = onnx_models.yolo(tmp_path / 'yolo.onnx')
+    node = vision_node('-r', '__ns:=/refused', *BATCH, '-p', 'detector:=onnx',
+                       '-p', f'onnx.model:={model}')
+    target = '/refused/vision_node'
+    assert set_parameter(rclpy_node, target, 'onnx.layout', 'end2end').successful
+    assert get_parameter(rclpy_node, target, 'onnx.layout') == 'auto'
+    assert set_parameter(rclpy_node, target, 'onnx.confidence', 0.5).successful
+    assert get_parameter(rclpy_node, target, 'onnx.confidence') == 0.5
+    assert node.stop() == 0
+    output = node.output()
+    assert 'onnx.layout not applied' in output and 'is not the end-to-end' in output, output
+    assert 'setting onnx.layout to "auto" back' in output, output
+
+
 def test_image_publisher_folder_of_photos_through_the_face_cascade(
         vision_node, rclpy_node, collect, tmp_path):
     """The real image_publisher with a folder source (natural sort order, JPEG) feeding

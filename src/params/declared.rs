@@ -6,12 +6,13 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, TryLockError};
 
 use rclrs::{MandatoryParameter, Node, ParameterRange, ReadOnlyParameter};
 
 use super::{parameters, NodeConfig};
 use rust_vision_core::error::ConfigError;
+use rust_vision_core::runtime::Revert;
 use rust_vision_core::schema::{Doc, Kind, Value};
 
 /// Called after a runtime parameter changed, with the new configuration and the name.
@@ -27,6 +28,10 @@ pub struct Parameters {
     listener: Arc<RwLock<Option<ChangeListener>>>,
     restorer: Restorer,
 }
+
+/// Why a change is refused while [`Restorer::restore`] runs.
+const UNDOING: &str = "vision_node is setting back a change it could not apply (see its log); \
+                       set the parameter again";
 
 /// Sets one runtime parameter through its rclrs handle.
 type Setter = Box<dyn Fn(&Value) -> Result<(), rclrs::ParameterValueError> + Send + Sync>;
@@ -46,29 +51,46 @@ thread_local! {
     static RESTORING: Cell<bool> = const { Cell::new(false) };
 }
 
-impl Restorer {
-    /// Puts `settings` back: in the configuration, then in the parameters (all at once,
-    /// unchecked: one at a time, a pair such as `detector` and its model could be refused
-    /// half-way). Says which could not be.
-    pub fn restore(&self, settings: &[(&'static str, Value)]) -> Result<(), String> {
-        {
-            let mut config = self.config.write().unwrap_or_else(|e| e.into_inner());
-            for (name, value) in settings {
-                config
-                    .pipeline
-                    .set(name, value)
-                    .map_err(|e| e.to_string())?;
-            }
-        }
+/// [`RESTORING`] while it lives, whatever happens.
+struct Restoring;
+
+impl Restoring {
+    fn start() -> Self {
         RESTORING.set(true);
-        let failed: Vec<String> = settings
+        Restoring
+    }
+}
+
+impl Drop for Restoring {
+    fn drop(&mut self) {
+        RESTORING.set(false);
+    }
+}
+
+impl Restorer {
+    /// Puts back the settings of `reverts` that still have the value that failed (a later
+    /// change owns the others): in the configuration, then in the parameters, all at once
+    /// and unchecked (one at a time, a pair such as `detector` and its model could be
+    /// refused half-way). The configuration stays locked meanwhile, so that no change
+    /// comes between (its check is refused meanwhile, saying so). Says which could not be.
+    pub fn restore(&self, reverts: &[Revert]) -> Result<(), String> {
+        let mut config = self.config.write().unwrap_or_else(|e| e.into_inner());
+        let due: Vec<&Revert> = reverts
             .iter()
-            .filter_map(|(name, value)| {
-                let set = self.setters.get(name)?;
-                set(value).err().map(|e| format!("{name}: {e}"))
+            .filter(|r| config.pipeline.value(r.name) == Some(&r.failed))
+            .collect();
+        for revert in &due {
+            let set = config.pipeline.set(revert.name, &revert.running);
+            set.map_err(|e| e.to_string())?;
+        }
+        let _restoring = Restoring::start();
+        let failed: Vec<String> = due
+            .iter()
+            .filter_map(|r| {
+                let set = self.setters.get(r.name)?;
+                set(&r.running).err().map(|e| format!("{}: {e}", r.name))
             })
             .collect();
-        RESTORING.set(false);
         if failed.is_empty() {
             Ok(())
         } else {
@@ -180,12 +202,17 @@ impl Parameters {
             if RESTORING.get() {
                 return Ok(());
             }
-            let mut candidate = config.read().unwrap_or_else(|e| e.into_inner()).clone();
+            let current = match config.try_read() {
+                Ok(current) => current.clone(),
+                Err(TryLockError::Poisoned(e)) => e.into_inner().clone(),
+                Err(TryLockError::WouldBlock) => return Err(UNDOING.to_string()),
+            };
+            let mut candidate = current.clone();
             candidate.set(doc.name, &value).map_err(|e| e.to_string())?;
-            // While a pipeline runs (someone listens), a change's files are checked with
-            // it; otherwise loading them checks them (at start-up, at configure).
+            // While a pipeline runs (someone listens), a change's new files are checked
+            // with it; otherwise loading them checks them (at start-up, at configure).
             if listener.read().unwrap_or_else(|e| e.into_inner()).is_some() {
-                let files = candidate.pipeline.check_files(doc.name);
+                let files = candidate.pipeline.check_new_files(&current.pipeline);
                 files.map_err(|e| e.to_string())?;
             }
             Ok(())
@@ -255,13 +282,17 @@ impl Parameters {
             if RESTORING.get() {
                 return; // In the configuration already, and what runs.
             }
-            let mut current = config.write().unwrap_or_else(|e| e.into_inner());
-            // Validated already; a failure here would mean a race of two changes.
-            if current.set(doc.name, &v.clone().wrap()).is_ok() {
-                let listener = listener.read().unwrap_or_else(|e| e.into_inner());
-                if let Some(listener) = listener.as_ref() {
-                    listener(&current, doc.name);
-                }
+            let changed = {
+                let mut current = config.write().unwrap_or_else(|e| e.into_inner());
+                // Validated already; a failure here would mean a race of two changes.
+                let set = current.set(doc.name, &v.clone().wrap());
+                set.is_ok().then(|| current.clone())
+            };
+            // Told without the configuration locked: a change that fails at once puts
+            // settings back (Restorer::restore) before the listener returns.
+            let listener = listener.read().unwrap_or_else(|e| e.into_inner());
+            if let (Some(current), Some(listener)) = (changed, listener.as_ref()) {
+                listener(&current, doc.name);
             }
         });
         let value = param.get().wrap();

@@ -171,18 +171,18 @@ impl PipelineConfig {
         }
     }
 
-    /// Checks that the files a change of setting `name` brings in (a model or labels file
-    /// of the detector or classifier that runs) exist and can be read: a front end checks
-    /// a change while running, so that a missing file is refused with the change rather
-    /// than found when it loads in the background. (At start-up, loading says the same.)
-    pub fn check_files(&self, name: &str) -> Result<(), ConfigError> {
-        let files = self.files();
-        if !CHOOSE_FILES.contains(&name) && !files.iter().any(|(setting, _)| *setting == name) {
-            return Ok(());
-        }
-        for (setting, path) in files {
-            readable(path)
-                .map_err(|reason| ConfigError::invalid(setting, format!("{path}: {reason}")))?;
+    /// Checks that the files this configuration reads and `before` did not (a model or
+    /// labels file of the detector or classifier that runs) exist and can be read: a
+    /// front end checks a change while running, so that a missing file is refused with
+    /// the change rather than found when it loads in the background. (At start-up,
+    /// loading says the same.)
+    pub fn check_new_files(&self, before: &PipelineConfig) -> Result<(), ConfigError> {
+        let read = before.files();
+        for (setting, path) in self.files() {
+            if !read.contains(&(setting, path)) {
+                readable(path)
+                    .map_err(|reason| ConfigError::invalid(setting, format!("{path}: {reason}")))?;
+            }
         }
         Ok(())
     }
@@ -215,9 +215,6 @@ impl PipelineConfig {
         files
     }
 }
-
-/// Settings that choose which files are read, besides the files' own.
-const CHOOSE_FILES: [&str; 2] = ["detector", "classifier"];
 
 /// Whether `path` is a file this process can open. Opens only a regular file, which does
 /// not block (a FIFO would).
@@ -273,36 +270,32 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("model.xml");
         std::fs::write(&file, "<opencv_storage/>").unwrap();
-        let mut config = PipelineConfig::defaults();
-        let missing = dir.join("missing.xml").display().to_string();
-        config
-            .set("cascade.model", &Value::Text(missing.as_str().into()))
-            .unwrap();
+        let text = |path: &std::path::Path| Value::Text(path.to_str().unwrap().into());
+        let missing = dir.join("missing.xml");
+        let before = PipelineConfig::defaults();
+        let mut config = before.clone();
+        config.set("cascade.model", &text(&missing)).unwrap();
         // Not read while the blobs detector runs.
-        config.check_files("cascade.model").unwrap();
+        config.check_new_files(&before).unwrap();
+        let blobs = config.clone();
         config
             .set("detector", &Value::Text("cascade".into()))
             .unwrap();
-        let e = config.check_files("detector").unwrap_err().to_string();
+        let e = config.check_new_files(&blobs).unwrap_err().to_string();
+        let missing = missing.display();
         assert_eq!(
             e,
             format!("parameter `cascade.model`: {missing}: no such file")
         );
-        let e = config.check_files("cascade.model").unwrap_err().to_string();
-        assert!(e.ends_with("no such file"), "{e}");
-        // A knob's change does not look at the files again.
-        config.check_files("cascade.min_neighbors").unwrap();
-        let dir_path = dir.display().to_string();
-        config
-            .set("cascade.model", &Value::Text(dir_path.as_str().into()))
-            .unwrap();
-        let e = config.check_files("cascade.model").unwrap_err().to_string();
+        // Files read already are not looked at again.
+        let cascade = config.clone();
+        config.set("cascade.min_neighbors", &Value::Int(5)).unwrap();
+        config.check_new_files(&cascade).unwrap();
+        config.set("cascade.model", &text(&dir)).unwrap();
+        let e = config.check_new_files(&cascade).unwrap_err().to_string();
         assert!(e.ends_with("not a regular file"), "{e}");
-        let file = file.display().to_string();
-        config
-            .set("cascade.model", &Value::Text(file.as_str().into()))
-            .unwrap();
-        config.check_files("cascade.model").unwrap();
+        config.set("cascade.model", &text(&file)).unwrap();
+        config.check_new_files(&cascade).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

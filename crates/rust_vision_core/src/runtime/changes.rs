@@ -25,9 +25,21 @@ pub struct ModelState {
     pub error: Option<String>,
 }
 
-/// Called when a change cannot be applied, with the settings (and their running values)
-/// the front end should put back.
-pub type Restore = Box<dyn FnOnce(Vec<(&'static str, Value)>) + Send>;
+/// A setting to put back after a change that could not be applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Revert {
+    pub name: &'static str,
+    /// What runs.
+    pub running: Value,
+    /// What could not be applied: a front end whose setting has changed since leaves it
+    /// (a later change owns it).
+    pub failed: Value,
+}
+
+/// Called when a change cannot be applied, with the settings the front end should put
+/// back; before [`Runtime::reconfigure`] returns when the failure shows at once (no model
+/// to load), else on the thread that loaded.
+pub type Restore = Box<dyn FnOnce(&[Revert]) + Send>;
 
 impl<M: Send + 'static> Runtime<M> {
     /// Applies a change of setting `name` (the whole configuration is `config`) as its
@@ -66,7 +78,6 @@ impl<M: Send + 'static> Runtime<M> {
     fn apply_at_once(&self, config: &PipelineConfig, name: &str) {
         {
             let mut control = lock(&self.control);
-            control.end_of_stream_timeout = config.end_of_stream_timeout;
             if let Some(value) = config.value(name) {
                 // Checked by its row already, when `config` took it.
                 let _ = control.running.set(name, value);
@@ -103,7 +114,7 @@ impl<M: Send + 'static> Runtime<M> {
             stages.set_pipeline(pipeline);
         }
         self.models.keep_only(config);
-        control.running = config.clone();
+        control.running = with_at_once_of(config, &control.running);
         control.models = ModelState {
             active: describe(config, &self.models),
             error: None,
@@ -134,18 +145,21 @@ impl<M: Send + 'static> Runtime<M> {
                 let message = format!("{name} not applied ({e}); a later change replaced it");
                 return self.sink.notice(Level::Warn, &message);
             }
-            // Kept before it is said: whoever hears it can read it in the state.
             control.models.error = Some(format!("{name}: {e}"));
             let back = differences(&control.running, config);
             (control.models.active.clone(), back)
         };
-        let restored: Vec<String> = back.iter().map(|(n, v)| format!("{n} to {v}")).collect();
+        // Done before it is said: whoever hears it can read it in the state.
+        restore(&back);
+        let restored: Vec<String> = back
+            .iter()
+            .map(|r| format!("{} to {}", r.name, r.running))
+            .collect();
         let message = format!(
             "{name} not applied, {active} keeps running: {e}; setting {} back",
             restored.join(", ")
         );
         self.sink.notice(Level::Error, &message);
-        restore(back);
     }
 
     /// Which models run now, and the error of the last change if it failed.
@@ -154,13 +168,34 @@ impl<M: Send + 'static> Runtime<M> {
     }
 }
 
-/// The settings of `config` that differ from `running`, with their values in `running`.
-fn differences(running: &PipelineConfig, config: &PipelineConfig) -> Vec<(&'static str, Value)> {
+/// Whether setting `name` is the runtime's own, applied at once.
+fn at_once(name: &str) -> bool {
+    schema::row(PARAMETERS, name).is_some_and(|row| row.doc.change == Change::AtOnce)
+}
+
+/// `config` with the runtime's own settings as in `running`: one changed while a
+/// pipeline loaded is not undone when the pipeline is applied.
+fn with_at_once_of(config: &PipelineConfig, running: &PipelineConfig) -> PipelineConfig {
+    let mut next = config.clone();
+    for (name, value) in running.settings().filter(|(name, _)| at_once(name)) {
+        // Taken by its row already.
+        let _ = next.set(name, value);
+    }
+    next
+}
+
+/// The settings of the pipeline (not the runtime's own, which apply at once) that
+/// differ between `running` and `failed`.
+fn differences(running: &PipelineConfig, failed: &PipelineConfig) -> Vec<Revert> {
     running
         .settings()
-        .zip(config.settings())
-        .filter(|((_, was), (_, is))| was != is)
-        .map(|((name, was), _)| (name, was.clone()))
+        .zip(failed.settings())
+        .filter(|((name, was), (_, is))| was != is && !at_once(name))
+        .map(|((name, was), (_, is))| Revert {
+            name,
+            running: was.clone(),
+            failed: is.clone(),
+        })
         .collect()
 }
 

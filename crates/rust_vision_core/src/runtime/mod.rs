@@ -20,7 +20,7 @@ use crate::models::ModelCache;
 use crate::pipeline::FrameResult;
 use crate::report::Verdict;
 use crate::stages::{contained, Job, Outcome, Stages};
-pub use changes::{describe, ModelState, Restore};
+pub use changes::{describe, ModelState, Restore, Revert};
 pub use tally::Tally;
 
 /// After the first report of a failure cause, at most one report per cause this often.
@@ -72,7 +72,6 @@ struct Control {
     /// The configuration of the running pipeline, and of the runtime's own settings.
     running: PipelineConfig,
     models: ModelState,
-    end_of_stream_timeout: Duration,
     /// Whether an end of stream is being waited for.
     ending: bool,
     /// Set by [`Runtime::finish`]: an end of stream waited for is summarised as it is.
@@ -122,7 +121,6 @@ impl<M: Send + 'static> Runtime<M> {
                     active,
                     error: None,
                 },
-                end_of_stream_timeout: config.end_of_stream_timeout,
                 ending: false,
                 closing: false,
             }),

@@ -82,7 +82,7 @@ impl<M: Send + 'static> Runtime<M> {
         loop {
             let (timeout, closing) = {
                 let control = lock(&self.control);
-                (control.end_of_stream_timeout, control.closing)
+                (control.running.end_of_stream_timeout, control.closing)
             };
             {
                 let mut health = lock(&self.health);

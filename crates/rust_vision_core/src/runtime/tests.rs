@@ -176,9 +176,12 @@ fn frames_refused_at_shutdown_are_counted_dropped() {
 }
 
 /// What a change gives to put back, as a channel to read it from.
-fn restore() -> (Restore, Receiver<Vec<(&'static str, Value)>>) {
+fn restore() -> (Restore, Receiver<Vec<Revert>>) {
     let (tx, rx) = channel();
-    (Box::new(move |back| tx.send(back).unwrap()), rx)
+    (
+        Box::new(move |back: &[Revert]| drop(tx.send(back.to_vec()))),
+        rx,
+    )
 }
 
 /// The next notice of `level`; other notices are skipped, anything else fails.
@@ -225,8 +228,8 @@ fn a_model_that_fails_to_load_leaves_the_running_pipeline_and_says_why() {
     assert!(matches!(next(&rx), Event::Result(1, 0, 1)));
     // The front end puts back what it is told: its configuration is then what runs, and
     // a knob's change applies from the next frame.
-    for (name, value) in told.recv_timeout(Duration::from_secs(10)).unwrap() {
-        set(&mut config, name, value);
+    for revert in told.recv_timeout(Duration::from_secs(10)).unwrap() {
+        set(&mut config, revert.name, revert.running);
     }
     assert_eq!(lock(&runtime.control).running, config);
     set(&mut config, "blobs.min_area", Value::Int(1000));
@@ -243,19 +246,7 @@ fn a_model_that_fails_to_load_leaves_the_running_pipeline_and_says_why() {
 #[test]
 fn a_slow_failing_load_leaves_a_later_changes_state() {
     let (runtime, rx, mut config) = start();
-    let fifo = std::env::temp_dir().join(format!("rv-slow-{}.xml", std::process::id()));
-    let _ = std::fs::remove_file(&fifo);
-    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
-    assert!(made.unwrap().success());
-    // Loading it waits until the test writes (a cascade read blocks on the FIFO).
-    set(
-        &mut config,
-        "cascade.model",
-        Value::Text(fifo.to_str().unwrap().into()),
-    );
-    set(&mut config, "detector", Value::Text("cascade".into()));
-    let (back, told) = restore();
-    runtime.reconfigure(&config, "detector", back);
+    let (fifo, told) = load_from_fifo(&runtime, &mut config, "overtaken");
     assert!(notice(&rx, Level::Info).contains("loading detector cascade"));
     set(&mut config, "detector", Value::Text("blobs".into()));
     set(&mut config, "blobs.min_area", Value::Int(1000));
@@ -273,6 +264,50 @@ fn a_slow_failing_load_leaves_a_later_changes_state() {
     assert!(runtime.model_state().active.starts_with("detector blobs"));
     assert!(told.try_recv().is_err(), "nothing to put back");
     std::fs::remove_file(&fifo).unwrap();
+}
+
+/// A setting applied at once while a model loads is neither undone when the load fails
+/// nor among the settings to put back.
+#[test]
+fn a_setting_applied_at_once_while_a_model_loads_stays() {
+    let (runtime, rx, mut config) = start();
+    let (fifo, told) = load_from_fifo(&runtime, &mut config, "at-once");
+    set(&mut config, "overflow", Value::Text("latest".into()));
+    runtime.reconfigure(&config, "overflow", restore().0);
+    write_when_read(&fifo, b"not a cascade");
+    assert!(notice(&rx, Level::Error).starts_with("detector not applied"));
+    let reverts = told.recv_timeout(Duration::from_secs(10)).unwrap();
+    let names: Vec<_> = reverts.iter().map(|r| r.name).collect();
+    assert_eq!(names, ["cascade.model", "detector"]);
+    runtime.finish();
+    assert_eq!(
+        lock(&runtime.control).running.overflow,
+        crate::stages::Overflow::Latest
+    );
+    std::fs::remove_file(&fifo).unwrap();
+}
+
+/// Changes `config` to the cascade detector with a model in a new FIFO (named after
+/// `test`), whose loading waits until the test writes into it; returns the FIFO and what
+/// the change asks to put back.
+fn load_from_fifo(
+    runtime: &Arc<Runtime<u32>>,
+    config: &mut PipelineConfig,
+    test: &str,
+) -> (std::path::PathBuf, Receiver<Vec<Revert>>) {
+    let fifo = std::env::temp_dir().join(format!("rv-{test}-{}.xml", std::process::id()));
+    let _ = std::fs::remove_file(&fifo);
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.unwrap().success());
+    set(
+        config,
+        "cascade.model",
+        Value::Text(fifo.to_str().unwrap().into()),
+    );
+    set(config, "detector", Value::Text("cascade".into()));
+    let (back, told) = restore();
+    runtime.reconfigure(config, "detector", back);
+    (fifo, told)
 }
 
 /// Writes `data` into the FIFO at `path` once a reader opened it (10 s at most).
