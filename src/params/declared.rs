@@ -224,35 +224,31 @@ impl Parameters {
         let value = match doc.kind {
             Kind::Int { value, min, max } => {
                 let builder = ranged(node, doc, description, [value, min, max])
-                    .discriminate(noting_override(&given))
-                    .validate(move |v: &i64| check(v.wrap()));
-                self.keep(doc, builder, setters).map_err(declared)?
+                    .discriminate(noting_override(&given));
+                self.keep(doc, builder, check, setters).map_err(declared)?
             }
             Kind::Double { value, min, max } => {
                 let builder = ranged(node, doc, description, [value, min, max])
-                    .discriminate(noting_override(&given))
-                    .validate(move |v: &f64| check(v.wrap()));
-                self.keep(doc, builder, setters).map_err(declared)?
+                    .discriminate(noting_override(&given));
+                self.keep(doc, builder, check, setters).map_err(declared)?
             }
             Kind::Choice { value, .. } | Kind::Text { value } => {
                 let mut builder = node
                     .declare_parameter::<Arc<str>>(doc.name)
                     .default(value.into())
-                    .description(description)
-                    .validate(move |v: &Arc<str>| check(v.clone().wrap()));
+                    .description(description);
                 if let Kind::Choice { choices, .. } = doc.kind {
                     builder = builder.constraints(format!("one of: {}", choices.join(", ")));
                 }
-                self.keep(doc, builder, setters).map_err(declared)?
+                self.keep(doc, builder, check, setters).map_err(declared)?
             }
             Kind::Bool { value } => {
                 let builder = node
                     .declare_parameter::<bool>(doc.name)
                     .default(value)
                     .description(description)
-                    .discriminate(noting_override(&given))
-                    .validate(move |v: &bool| check(v.wrap()));
-                self.keep(doc, builder, setters).map_err(declared)?
+                    .discriminate(noting_override(&given));
+                self.keep(doc, builder, check, setters).map_err(declared)?
             }
         };
         self.config
@@ -261,15 +257,17 @@ impl Parameters {
             .set(doc.name, &value)
     }
 
-    /// Declares from `builder` (mandatory with an on-change hook if the parameter is
-    /// runtime, read-only otherwise), keeps the handle (a runtime one in its setter),
-    /// and returns the value.
+    /// Declares from `builder`, each value checked by `check` (mandatory with an
+    /// on-change hook if the parameter is runtime, read-only otherwise), keeps the handle
+    /// (a runtime one in its setter), and returns the value.
     fn keep<T: Variant>(
         &mut self,
         doc: &'static Doc,
         builder: rclrs::ParameterBuilder<'_, T>,
+        check: impl Fn(Value) -> Result<(), String> + Send + Sync + 'static,
         setters: &mut HashMap<&'static str, Setter>,
     ) -> Result<Value, rclrs::DeclarationError> {
+        let builder = builder.validate(move |v: &T| check(v.clone().wrap()));
         if !doc.runtime() {
             let param: ReadOnlyParameter<T> = builder.read_only()?;
             let value = param.get().wrap();

@@ -47,8 +47,7 @@ impl<M: Send + 'static> Runtime<M> {
     /// of `config` replaces the running one, from the next frame, after any new model
     /// loaded in the background. If it cannot be, `restore` is told what to put back.
     pub fn reconfigure(self: &Arc<Self>, config: &PipelineConfig, name: &str, restore: Restore) {
-        let change = schema::row(PARAMETERS, name).map(|row| row.doc.change);
-        if change == Some(Change::AtOnce) {
+        if at_once(name) {
             return self.apply_at_once(config, name);
         }
         let generation = {
