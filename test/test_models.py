@@ -188,6 +188,8 @@ def test_an_onnx_output_shorter_at_run_time_fails_those_frames_only(
      'output shape [1, 7, 8] is not the end-to-end 1 x boxes x 6'),
     (('-p', 'onnx.layout:=yolov9',), 'is not one of auto, yolov5, yolov8, end2end, rtdetr'),
     (('-p', 'detector:=onnx', '-p', 'onnx.model:={garbage}'), 'not an ONNX model'),
+    (('-p', 'detector:=onnx', '-p', 'onnx.model:={huge}'),
+     "the model's input height is 100000, over the largest input size, 4096"),
     (('-p', 'detector:=cascade', '-p', 'cascade.model:={garbage}'), 'not XML'),
     (('-p', 'detector:=cascade'), 'needs cascade.model'),
     (('-p', 'detector:=onnx', '-p', 'onnx.model:={yolo}', '-p', 'onnx_backend:=onnxruntime',
@@ -206,6 +208,7 @@ def test_bad_models_stop_the_node_at_start_up(tmp_path, args, reason):
              'wrong_yolo': onnx_models.yolo(tmp_path / 'yolo.onnx'),
              'end2end': onnx_models.yolo(tmp_path / 'end2end.onnx', 'end2end'),
              'yolo': tmp_path / 'yolo.onnx',
+             'huge': onnx_models.yolo(tmp_path / 'huge.onnx', size=100000),
              'garbage': tmp_path / 'garbage.bin'}
     files['garbage'].write_bytes(b'\x00\x01 not a model')
     args = [a.format(**files) for a in args]

@@ -16,6 +16,7 @@ use rust_vision_core::decode::{decode, Encoding};
 use rust_vision_core::detect::cascade::model::Cascade;
 use rust_vision_core::detect::cascade::{CascadeDetector, CascadeParams};
 use rust_vision_core::detect::onnx::{boxes, Layout, LayoutChoice, OnnxDetectorConfig};
+use rust_vision_core::detect::MAX_DETECTIONS;
 use rust_vision_core::{CompressedImage, Detector, Error, Limits, RawImage};
 
 #[cfg(feature = "ros")]
@@ -187,6 +188,7 @@ pub struct OnnxCase {
     pub input: (u16, u16),
     pub confidence: u16,
     pub iou: u16,
+    pub max_detections: u16,
     pub fit: bool,
     pub values: Vec<f32>,
 }
@@ -221,8 +223,9 @@ pub fn onnx_output(bytes: &[u8]) {
         iou: f32::from(case.iou) / f32::from(u16::MAX),
         ..OnnxDetectorConfig::DEFAULT
     };
-    match boxes(&values, layout, &config, input) {
-        Ok(kept) => assert!(kept.iter().all(|c| c.score >= config.confidence)),
+    let max = 1 + usize::from(case.max_detections) % MAX_DETECTIONS;
+    match boxes(&values, layout, &config, input, max) {
+        Ok(kept) => assert!(kept.len() <= max && kept.iter().all(|c| c.score >= config.confidence)),
         Err(_) => assert_ne!(Some(values.len()), layout.values()),
     }
 }

@@ -1,7 +1,9 @@
 //! Detectors and classifiers of the core on 640x480 and 1920x1080 frames: the blobs
 //! detector (one thread, the pool, and the imageproc labelling it replaced), the
 //! cascade's building blocks (grey conversion, pyramid resize), whole cascade detection
-//! on one thread and on the pool, and the colour classifier.
+//! on one thread and on the pool, and the colour classifier; the ONNX detector's
+//! decoding and suppression at their worst (33600 boxes of a 1280 x 1280 YOLOv8 output,
+//! all over the confidence, each compared with every box kept).
 //!
 //! The cascade needs a model: `RUST_VISION_CASCADE=<path to
 //! haarcascade_frontalface_default.xml> cargo bench -p rust_vision_core --bench models`
@@ -16,6 +18,8 @@ use imageproc::region_labelling::{connected_components, Connectivity};
 use rust_vision_core::classify::color::DominantColor;
 use rust_vision_core::detect::blobs::{Blobs, BlobsConfig};
 use rust_vision_core::detect::cascade::{resample, CascadeDetector, CascadeParams};
+use rust_vision_core::detect::onnx::{boxes, Layout, LayoutChoice, OnnxDetectorConfig};
+use rust_vision_core::detect::MAX_DETECTIONS;
 use rust_vision_core::{BoundingBox, Classifier, Detector};
 
 /// A textured frame: gradients and an xor pattern, as the decode benches use.
@@ -66,7 +70,45 @@ fn blobs(c: &mut Criterion, single: &rayon::ThreadPool) {
     group.finish();
 }
 
+/// A YOLOv8 output of one class for a 1280 x 1280 input, scores falling from 0.9:
+/// `MAX_DETECTIONS - 1` boxes of 4 x 4 pixels on a 7-pixel grid, then copies of the
+/// last that only it suppresses, so each is compared with every box kept.
+fn suppression(c: &mut Criterion) {
+    let count = 33600;
+    let mut output = vec![0.0f32; 5 * count];
+    for i in 0..count {
+        let cell = i.min(MAX_DETECTIONS - 2);
+        let (x, y) = ((cell % 180) as f32 * 7.0, (cell / 180) as f32 * 7.0);
+        for (row, value) in [x, y, 4.0, 4.0, 0.9 - i as f32 * 1e-5]
+            .into_iter()
+            .enumerate()
+        {
+            output[row * count + i] = value;
+        }
+    }
+    let input = (1280, 1280);
+    let layout = Layout::resolve(
+        LayoutChoice::Yolov8,
+        &[1, 5, count],
+        &Default::default(),
+        input,
+    )
+    .expect("a YOLOv8 layout");
+    let config = OnnxDetectorConfig {
+        confidence: 0.0,
+        ..OnnxDetectorConfig::DEFAULT
+    };
+    let mut group = c.benchmark_group("onnx output");
+    group.sample_size(10);
+    group.bench_function(
+        format!("33600 boxes, max_detections {MAX_DETECTIONS}"),
+        |b| b.iter(|| boxes(&output, layout, &config, input, MAX_DETECTIONS).expect("decoded")),
+    );
+    group.finish();
+}
+
 fn models(c: &mut Criterion) {
+    suppression(c);
     let single = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()

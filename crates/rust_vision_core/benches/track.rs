@@ -1,7 +1,10 @@
 //! The tracking stage's cost per frame: ByteTrack on 100 detections that move a few
-//! pixels a frame (the association of 100 tracks to 100 boxes, and the Kalman updates).
+//! pixels a frame (the association of 100 tracks to 100 boxes, and the Kalman updates),
+//! and its worst case: `MAX_DETECTIONS` boxes that all overlap, jittering, so that every
+//! track competes for every detection.
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use rust_vision_core::detect::MAX_DETECTIONS;
 use rust_vision_core::track::{ByteTrack, ByteTrackConfig};
 use rust_vision_core::{BoundingBox, Detection};
 
@@ -31,6 +34,32 @@ fn frame(f: u32) -> Vec<Detection> {
         .collect()
 }
 
+/// `MAX_DETECTIONS` boxes of 200 x 200 pixels within 100 pixels of one another,
+/// placed anew each frame.
+fn crowd(f: u32) -> Vec<Detection> {
+    let mut state = f.wrapping_mul(2_654_435_761).wrapping_add(1);
+    let mut next = move || {
+        state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        (state >> 16) as f32 / 65536.0 * 100.0
+    };
+    (0..MAX_DETECTIONS)
+        .map(|_| Detection {
+            bbox: BoundingBox {
+                x: next(),
+                y: next(),
+                width: 200.0,
+                height: 200.0,
+            },
+            class_id: 0,
+            label: "object".into(),
+            score: 0.9,
+            objectness: 0.9,
+            classification: None,
+            track_id: 0,
+        })
+        .collect()
+}
+
 fn bench(c: &mut Criterion) {
     let frames: Vec<Vec<Detection>> = (0..128).map(frame).collect();
     let mut tracker = ByteTrack::new(ByteTrackConfig::DEFAULT, 1);
@@ -43,6 +72,22 @@ fn bench(c: &mut Criterion) {
             detections
         })
     });
+    let crowds: Vec<Vec<Detection>> = (0..16).map(crowd).collect();
+    let mut tracker = ByteTrack::new(ByteTrackConfig::DEFAULT, 1);
+    let mut f = 0;
+    let mut group = c.benchmark_group("worst case");
+    group.sample_size(10);
+    group.bench_function(
+        format!("bytetrack {MAX_DETECTIONS} overlapping detections"),
+        |b| {
+            b.iter(|| {
+                let mut detections = crowds[f % crowds.len()].clone();
+                tracker.update(&mut detections);
+                f += 1;
+                detections
+            })
+        },
+    );
 }
 
 criterion_group!(benches, bench);

@@ -184,6 +184,7 @@ impl ModelCache {
                     Path::new(&onnx.model),
                     optional(&onnx.labels),
                     onnx.config.clone(),
+                    config.max_detections,
                 )?)
             }
         };

@@ -8,9 +8,9 @@ use crate::classify::ClassifierKind;
 use crate::detect::blobs::{BlobsConfig, Segmentation};
 use crate::detect::cascade::CascadeParams;
 use crate::detect::onnx::LayoutChoice;
-use crate::detect::DetectorKind;
+use crate::detect::{DetectorKind, MAX_DETECTIONS};
 use crate::frame::Limits;
-use crate::onnx_model::{Backend, Provider};
+use crate::onnx_model::{Backend, Provider, MAX_INPUT_SIZE};
 use crate::schema::{
     choice, choice_of, double, int, param, text, Param, AT_ONCE, RUNTIME, START_UP,
 };
@@ -258,10 +258,10 @@ pub const PARAMETERS: &[Param<PipelineConfig>] = &[
     ),
     param(
         "onnx.input_size",
-        int(0, 0, 4096),
+        int(0, 0, MAX_INPUT_SIZE as i64),
         RUNTIME,
         "onnx: input width and height, pixels, for models that leave it open; 0 for the \
-         model's own (640 when open)",
+         model's own (640 when open; a model declaring more than 4096 is refused)",
         |c, v| {
             c.onnx.config.input_size = v.int() as u32;
             Ok(())
@@ -321,7 +321,7 @@ pub const PARAMETERS: &[Param<PipelineConfig>] = &[
     ),
     param(
         "classifier_input_size",
-        int(0, 0, 4096),
+        int(0, 0, MAX_INPUT_SIZE as i64),
         RUNTIME,
         "classifier onnx: input width and height for models that leave it open; 0 for 224",
         |c, v| {
@@ -454,9 +454,10 @@ pub const PARAMETERS: &[Param<PipelineConfig>] = &[
     ),
     param(
         "max_detections",
-        int(100, 1, 10000),
+        int(100, 1, MAX_DETECTIONS as i64),
         RUNTIME,
-        "Most detections published per frame (the detector's first ones)",
+        "Most detections published per frame (the detector's first ones; the onnx \
+         detector's suppression stops there)",
         |c, v| {
             c.max_detections = v.int() as usize;
             Ok(())

@@ -9,6 +9,11 @@ use image::RgbImage;
 use crate::error::Result;
 pub use crate::results::{BoundingBox, Detection};
 
+/// Most detections a frame keeps (the top of `max_detections`' range): the ONNX
+/// detector's suppression and the tracker's assignment grow with it (see
+/// [`onnx::OnnxDetector::new`] and [`crate::track`]), so it bounds their time per frame.
+pub const MAX_DETECTIONS: usize = 1000;
+
 /// A first-stage detector: finds objects in a whole image.
 ///
 /// Implementations are immutable while detecting, so one instance can serve several

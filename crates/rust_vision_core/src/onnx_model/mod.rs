@@ -22,6 +22,12 @@ use tract_backend::TractModel;
 pub use runtime::{Backend, OnnxRuntime, Provider};
 pub use tensor::{image_tensor, InputTensor, Placement};
 
+/// Largest input height and width of an ONNX model, pixels, whether asked for or declared
+/// by the model: a 4096 x 4096 input is 192 MiB of f32 before the model's own buffers,
+/// and a crafted model could otherwise declare a size whose blank probe alone exhausts
+/// memory.
+pub const MAX_INPUT_SIZE: u32 = 4096;
+
 enum Engine {
     Tract(TractModel),
     Ort(OrtModel),
@@ -67,18 +73,8 @@ impl OnnxModel {
             .proto_model_for_path(path)
             .map_err(|e| fail(format!("not an ONNX model: {e}")))?;
         let declared = declared_input(&proto).map_err(fail)?;
-        let pick = |declared: Option<usize>, what: &str| -> Result<usize> {
-            match (declared, size as usize) {
-                (Some(d), 0) => Ok(d),
-                (Some(d), s) if d == s => Ok(d),
-                (Some(d), s) => Err(fail(format!(
-                    "the model's input {what} is {d}, not the input size {s} asked for"
-                ))),
-                (None, 0) => Ok(fallback as usize),
-                (None, s) => Ok(s),
-            }
-        };
-        let (height, width) = (pick(declared.0, "height")?, pick(declared.1, "width")?);
+        let side = |declared, what| input_side(declared, size, fallback, what).map_err(fail);
+        let (height, width) = (side(declared.0, "height")?, side(declared.1, "width")?);
         let metadata: BTreeMap<String, String> = proto
             .metadata_props
             .iter()
@@ -177,6 +173,33 @@ enum Choice {
     Ort(&'static ort_backend::Library),
     /// tract, described for the log.
     Tract(String),
+}
+
+/// The input's height or width (`what`): as `declared` by the model, else `size` when
+/// not 0, else `fallback`; at most [`MAX_INPUT_SIZE`], and `size` must agree with a
+/// declared side.
+fn input_side(
+    declared: Option<usize>,
+    size: u32,
+    fallback: u32,
+    what: &str,
+) -> Result<usize, String> {
+    let max = MAX_INPUT_SIZE as usize;
+    match (declared, size as usize) {
+        (Some(d), _) if d > max => Err(format!(
+            "the model's input {what} is {d}, over the largest input size, {max}"
+        )),
+        (_, s) if s > max => Err(format!(
+            "the input size {s} asked for is over the largest, {max}"
+        )),
+        (Some(d), 0) => Ok(d),
+        (Some(d), s) if d == s => Ok(d),
+        (Some(d), s) => Err(format!(
+            "the model's input {what} is {d}, not the input size {s} asked for"
+        )),
+        (None, 0) => Ok(fallback as usize),
+        (None, s) => Ok(s),
+    }
 }
 
 /// The declared (height, width) of the first input, `None` where symbolic.
@@ -281,5 +304,22 @@ mod tests {
             ["person", "bicycle", "traffic light"]
         );
         assert!(parse_names("").is_empty());
+    }
+
+    #[test]
+    fn input_sides_are_bounded_whoever_sets_them() {
+        assert_eq!(input_side(Some(640), 0, 320, "height"), Ok(640));
+        assert_eq!(input_side(None, 0, 320, "height"), Ok(320));
+        assert_eq!(input_side(None, 4096, 320, "height"), Ok(4096));
+        let declared = input_side(Some(100_000), 0, 320, "height").unwrap_err();
+        assert_eq!(
+            declared,
+            "the model's input height is 100000, over the largest input size, 4096"
+        );
+        let asked = input_side(None, 4097, 320, "width").unwrap_err();
+        assert_eq!(
+            asked,
+            "the input size 4097 asked for is over the largest, 4096"
+        );
     }
 }

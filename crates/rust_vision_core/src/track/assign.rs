@@ -4,15 +4,81 @@
 //! detection costing half the limit on each side. That is the same as the matching of
 //! greatest total `limit - cost` over the allowed pairs, which pathfinding's
 //! Kuhn-Munkres finds (on integers: the weights are scaled by 10^6).
+//!
+//! Kuhn-Munkres takes cubic time in the number of tracks and detections, but boxes only
+//! compete for one another where they overlap: the allowed pairs split the tracks and
+//! detections into groups that can be matched apart with the same result. Each group
+//! is matched exactly up to [`MAX_EXACT`] on its smaller side (a crowd of that many
+//! mutually overlapping boxes), and greedily, lowest cost first, beyond, so that no
+//! frame costs more than about `MAX_EXACT`² x its detections.
 
 use pathfinding::kuhn_munkres::kuhn_munkres;
 use pathfinding::matrix::Matrix;
 
 const SCALE: f64 = 1e6;
 
+/// Largest group (tracks or detections, whichever are fewer) matched exactly.
+pub const MAX_EXACT: usize = 128;
+
 /// The best matching of rows (tracks) to columns (detections) by `cost[row][col]`,
 /// leaving out pairs costing more than `limit`: (row, col) pairs.
 pub fn assign(cost: &[Vec<f64>], limit: f64) -> Vec<(usize, usize)> {
+    let mut pairs = Vec::new();
+    for (rows, cols) in groups(cost, limit) {
+        let sub: Vec<Vec<f64>> = rows
+            .iter()
+            .map(|&r| cols.iter().map(|&c| cost[r][c]).collect())
+            .collect();
+        let matched = if rows.len().min(cols.len()) <= MAX_EXACT {
+            exact(&sub, limit)
+        } else {
+            greedy(&sub, limit)
+        };
+        pairs.extend(matched.into_iter().map(|(r, c)| (rows[r], cols[c])));
+    }
+    pairs
+}
+
+/// The rows and columns joined by allowed pairs (cost within `limit`), group by group;
+/// rows and columns with no allowed pair are in none.
+fn groups(cost: &[Vec<f64>], limit: f64) -> Vec<(Vec<usize>, Vec<usize>)> {
+    let rows = cost.len();
+    let cols = cost.first().map_or(0, Vec::len);
+    // Union-find over rows 0..rows and columns rows..rows + cols.
+    let mut parent: Vec<usize> = (0..rows + cols).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let mut joined = vec![false; rows + cols];
+    for (r, row) in cost.iter().enumerate() {
+        for (c, &value) in row.iter().enumerate() {
+            if value <= limit {
+                let (a, b) = (root(&mut parent, r), root(&mut parent, rows + c));
+                parent[a] = b;
+                joined[r] = true;
+                joined[rows + c] = true;
+            }
+        }
+    }
+    let mut by_root: std::collections::BTreeMap<usize, (Vec<usize>, Vec<usize>)> =
+        Default::default();
+    for i in (0..rows + cols).filter(|&i| joined[i]) {
+        let group = by_root.entry(root(&mut parent, i)).or_default();
+        if i < rows {
+            group.0.push(i);
+        } else {
+            group.1.push(i - rows);
+        }
+    }
+    by_root.into_values().collect()
+}
+
+/// The matching of least total cost within `limit`, by Kuhn-Munkres.
+fn exact(cost: &[Vec<f64>], limit: f64) -> Vec<(usize, usize)> {
     let (rows, cols) = (cost.len(), cost.first().map_or(0, Vec::len));
     if rows == 0 || cols == 0 {
         return Vec::new();
@@ -43,9 +109,48 @@ pub fn assign(cost: &[Vec<f64>], limit: f64) -> Vec<(usize, usize)> {
         .collect()
 }
 
+/// A matching within `limit` taking the cheapest pair left first.
+fn greedy(cost: &[Vec<f64>], limit: f64) -> Vec<(usize, usize)> {
+    let mut allowed: Vec<(f64, usize, usize)> = cost
+        .iter()
+        .enumerate()
+        .flat_map(|(r, row)| row.iter().enumerate().map(move |(c, &v)| (v, r, c)))
+        .filter(|&(v, _, _)| v <= limit)
+        .collect();
+    allowed.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let cols = cost.first().map_or(0, Vec::len);
+    let (mut row_taken, mut col_taken) = (vec![false; cost.len()], vec![false; cols]);
+    let mut pairs = Vec::new();
+    for (_, r, c) in allowed {
+        if !row_taken[r] && !col_taken[c] {
+            (row_taken[r], col_taken[c]) = (true, true);
+            pairs.push((r, c));
+        }
+    }
+    pairs
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn total(cost: &[Vec<f64>], pairs: &[(usize, usize)], limit: f64) -> f64 {
+        let (rows, cols) = (cost.len(), cost.first().map_or(0, Vec::len));
+        let matched: f64 = pairs.iter().map(|&(r, c)| cost[r][c]).sum();
+        matched + (rows + cols - 2 * pairs.len()) as f64 * limit / 2.0
+    }
+
+    fn is_matching(pairs: &[(usize, usize)], cost: &[Vec<f64>], limit: f64) -> bool {
+        let mut rows: Vec<_> = pairs.iter().map(|p| p.0).collect();
+        let mut cols: Vec<_> = pairs.iter().map(|p| p.1).collect();
+        let n = pairs.len();
+        rows.sort();
+        rows.dedup();
+        cols.sort();
+        cols.dedup();
+        rows.len() == n && cols.len() == n && pairs.iter().all(|&(r, c)| cost[r][c] <= limit)
+    }
 
     #[test]
     fn least_total_cost_within_the_limit() {
@@ -62,5 +167,44 @@ mod tests {
         assert_eq!(assign(&cost, 0.8), vec![(1, 0)]);
         assert_eq!(assign(&[vec![0.9, 0.95]], 0.8), vec![]);
         assert_eq!(assign(&[], 0.8), vec![]);
+    }
+
+    #[test]
+    fn a_crowd_over_the_exact_size_is_matched_greedily() {
+        // MAX_EXACT + 1 tracks all overlapping MAX_EXACT + 2 detections: one group.
+        let n = MAX_EXACT + 1;
+        let cost: Vec<Vec<f64>> = (0..n)
+            .map(|r| {
+                (0..n + 1)
+                    .map(|c| ((r * 7 + c * 13) % 50) as f64 / 100.0)
+                    .collect()
+            })
+            .collect();
+        let pairs = assign(&cost, 0.8);
+        assert_eq!(pairs.len(), n);
+        assert!(is_matching(&pairs, &cost, 0.8));
+        assert_eq!(pairs, greedy(&cost, 0.8));
+    }
+
+    proptest! {
+        /// Matched group by group, the total cost is the whole matrix's least.
+        #[test]
+        fn groups_cost_what_the_whole_matrix_costs(
+            cells in proptest::collection::vec(0u8..=100, 1..150),
+            cols in 1usize..12,
+            limit in 0.05f64..0.95,
+        ) {
+            // Costs of 1 (no overlap) in most cells, as boxes far apart have.
+            let cost: Vec<Vec<f64>> = cells
+                .chunks(cols)
+                .filter(|row| row.len() == cols)
+                .map(|row| row.iter().map(|&v| if v < 30 { f64::from(v) / 30.0 } else { 1.0 }).collect())
+                .collect();
+            prop_assume!(!cost.is_empty());
+            let pairs = assign(&cost, limit);
+            prop_assert!(is_matching(&pairs, &cost, limit));
+            let best = exact(&cost, limit);
+            prop_assert!((total(&cost, &pairs, limit) - total(&cost, &best, limit)).abs() < 1e-3);
+        }
     }
 }

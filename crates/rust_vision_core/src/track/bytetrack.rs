@@ -16,6 +16,11 @@ use crate::results::{BoundingBox, Detection};
 const LOW_MATCH_THRESH: f64 = 0.5;
 const UNCONFIRMED_MATCH_THRESH: f64 = 0.7;
 
+/// Most lost tracks kept, the most recently seen: every lost track is matched against
+/// every frame's detections, and `track_buffer` frames of up to `max_detections`
+/// births each would otherwise be kept (ByteTrack keeps them all).
+pub const MAX_LOST: usize = 1000;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     /// Born last frame from a detection; dropped unless matched again.
@@ -117,12 +122,29 @@ impl ByteTrack {
                 self.start(&mut detections[i]);
             }
         }
-        let (frame, buffer) = (self.frame, u64::from(c.track_buffer));
+        self.end_tracks();
+    }
+
+    /// Ends the tracks born last frame and not matched now, those lost longer than
+    /// `track_buffer` frames, and the longest lost beyond [`MAX_LOST`].
+    fn end_tracks(&mut self) {
+        let (frame, buffer) = (self.frame, u64::from(self.config.track_buffer));
         self.tracks.retain(|t| match t.state {
             State::New => t.last_seen == frame,
             State::Tracked => true,
             State::Lost => frame - t.last_seen <= buffer,
         });
+        let mut lost = self.indices(|s| s == State::Lost);
+        if lost.len() <= MAX_LOST {
+            return;
+        }
+        lost.sort_by_key(|&t| std::cmp::Reverse(self.tracks[t].last_seen));
+        let mut ended = vec![false; self.tracks.len()];
+        for &t in &lost[MAX_LOST..] {
+            ended[t] = true;
+        }
+        let mut ended = ended.into_iter();
+        self.tracks.retain(|_| !ended.next().unwrap_or(false));
     }
 
     /// Indices of the tracks in a state `wanted` accepts.
@@ -154,16 +176,20 @@ impl ByteTrack {
             })
             .collect();
         let pairs = assign(&cost, limit);
-        let matched: Vec<_> = pairs.iter().map(|&(t, d)| (tracks[t], dets[d])).collect();
-        let free_tracks = (0..tracks.len())
-            .filter(|t| !pairs.iter().any(|p| p.0 == *t))
-            .map(|t| tracks[t])
-            .collect();
-        let free_dets = (0..dets.len())
-            .filter(|d| !pairs.iter().any(|p| p.1 == *d))
-            .map(|d| dets[d])
-            .collect();
-        (matched, free_tracks, free_dets)
+        let (mut track_free, mut det_free) = (vec![true; tracks.len()], vec![true; dets.len()]);
+        for &(t, d) in &pairs {
+            (track_free[t], det_free[d]) = (false, false);
+        }
+        let matched = pairs.iter().map(|&(t, d)| (tracks[t], dets[d])).collect();
+        let free = |indices: &[usize], free: &[bool]| -> Vec<usize> {
+            indices
+                .iter()
+                .zip(free)
+                .filter(|p| *p.1)
+                .map(|p| *p.0)
+                .collect()
+        };
+        (matched, free(tracks, &track_free), free(dets, &det_free))
     }
 
     /// Each matched track takes its detection's box, and the detection its id.
@@ -193,5 +219,32 @@ impl ByteTrack {
             },
             last_seen: self.frame,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Confident boxes `ids` on a grid, none overlapping another.
+    fn grid(ids: std::ops::Range<usize>) -> Vec<Detection> {
+        let at = |i: usize| ((i % 40) as f32 * 20.0, (i / 40) as f32 * 20.0);
+        ids.map(|i| super::super::tests::detection(at(i).0, at(i).1, (10.0, 10.0), 0.9))
+            .collect()
+    }
+
+    #[test]
+    fn lost_tracks_beyond_the_bound_end_longest_lost_first() {
+        let mut tracker = ByteTrack::new(ByteTrackConfig::DEFAULT, 1);
+        tracker.update(&mut grid(0..1200));
+        tracker.update(&mut grid(600..1200)); // the first 600 are lost
+        tracker.update(&mut []); // and now the rest
+        let lost_since = |frame| {
+            let t = tracker.tracks.iter();
+            t.filter(|t| t.state == State::Lost && t.last_seen == frame)
+                .count()
+        };
+        assert_eq!(tracker.tracks.len(), MAX_LOST);
+        assert_eq!((lost_since(2), lost_since(1)), (600, MAX_LOST - 600));
     }
 }

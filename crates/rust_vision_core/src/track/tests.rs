@@ -77,7 +77,7 @@ fn run(objects: &[Object], frames: u32, config: ByteTrackConfig) -> Vec<Vec<(u64
         .collect()
 }
 
-fn detection(x: f32, y: f32, (width, height): (f32, f32), score: f32) -> Detection {
+pub(super) fn detection(x: f32, y: f32, (width, height): (f32, f32), score: f32) -> Detection {
     Detection {
         bbox: BoundingBox {
             x,

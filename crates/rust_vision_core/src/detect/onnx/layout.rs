@@ -186,7 +186,7 @@ fn from_shape(
 }
 
 /// A candidate box in input pixels.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Candidate {
     pub corners: [f32; 4],
     pub class: usize,

@@ -5,6 +5,7 @@
 
 pub mod layout;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -12,7 +13,7 @@ use image::RgbImage;
 
 use super::{BoundingBox, Detection, Detector};
 use crate::error::{ConfigError, Error, Result};
-use crate::onnx_model::{class_names, image_tensor, OnnxModel, OnnxRuntime};
+use crate::onnx_model::{class_names, image_tensor, OnnxModel};
 use layout::{decode, Candidate};
 pub use layout::{Layout, LayoutChoice};
 
@@ -50,32 +51,22 @@ pub struct OnnxDetector {
     layout: Layout,
     labels: Vec<String>,
     config: OnnxDetectorConfig,
+    max_detections: usize,
 }
 
 impl OnnxDetector {
     /// Input size (square) of models that leave it open, when none is asked for.
     pub const DEFAULT_INPUT_SIZE: u32 = 640;
 
-    /// Loads the model in `path`; class names from `labels` (a file, one per line) when
-    /// given, else from the model's metadata, else `class <n>`.
-    pub fn load(
-        path: &Path,
-        labels: Option<&Path>,
-        config: OnnxDetectorConfig,
-        runtime: &OnnxRuntime,
-    ) -> Result<Self> {
-        let size = config.input_size;
-        let model = OnnxModel::load(path, size, Self::DEFAULT_INPUT_SIZE, runtime)?;
-        let model = Arc::new(model);
-        Self::new(model, path, labels, config)
-    }
-
-    /// A detector with an already loaded `model` from `path`; see [`Self::load`].
+    /// A detector running `model` (loaded from `path`) that finds at most
+    /// `max_detections` boxes a frame; class names from `labels` (a file, one per line)
+    /// when given, else from the model's metadata, else `class <n>`.
     pub fn new(
         model: Arc<OnnxModel>,
         path: &Path,
         labels: Option<&Path>,
         config: OnnxDetectorConfig,
+        max_detections: usize,
     ) -> Result<Self> {
         let layout = Layout::resolve(
             config.layout,
@@ -90,6 +81,7 @@ impl OnnxDetector {
             layout,
             labels,
             config,
+            max_detections,
         })
     }
 
@@ -125,14 +117,20 @@ fn rank(mut candidates: Vec<Candidate>) -> Vec<Candidate> {
     candidates
 }
 
-/// Greedy non-maximum suppression within each class over `candidates`, best first.
-fn suppress(candidates: Vec<Candidate>, threshold: f32) -> Vec<Candidate> {
+/// Greedy non-maximum suppression within each class over `candidates`, best first,
+/// until `max` are kept: each candidate is compared with the kept boxes of its class
+/// only, so the work is at most `max` x [`MAX_CANDIDATES`] overlaps (30 million at
+/// `max_detections` 1000), whatever the model scores.
+fn suppress(candidates: Vec<Candidate>, threshold: f32, max: usize) -> Vec<Candidate> {
     let mut kept: Vec<Candidate> = Vec::new();
+    let mut by_class: BTreeMap<usize, Vec<[f32; 4]>> = BTreeMap::new();
     for c in candidates {
-        if !kept
-            .iter()
-            .any(|k| k.class == c.class && iou(&k.corners, &c.corners) > threshold)
-        {
+        if kept.len() >= max {
+            break;
+        }
+        let same_class = by_class.entry(c.class).or_default();
+        if !same_class.iter().any(|k| iou(k, &c.corners) > threshold) {
+            same_class.push(c.corners);
             kept.push(c);
         }
     }
@@ -141,20 +139,21 @@ fn suppress(candidates: Vec<Candidate>, threshold: f32) -> Vec<Candidate> {
 
 /// The boxes kept from a model's raw `output` of `layout` for an input of `input`
 /// pixels: those scoring at least the confidence, best first, suppressed where the
-/// layout needs it.
+/// layout needs it, at most `max`.
 pub fn boxes(
     output: &[f32],
     layout: Layout,
     config: &OnnxDetectorConfig,
     input: (u32, u32),
+    max: usize,
 ) -> Result<Vec<Candidate>> {
     let candidates = decode(output, layout, config.confidence, input).map_err(Error::Internal)?;
-    let kept = rank(candidates);
-    Ok(if layout.needs_suppression() {
-        suppress(kept, config.iou)
-    } else {
-        kept
-    })
+    let mut kept = rank(candidates);
+    if layout.needs_suppression() {
+        kept = suppress(kept, config.iou, max);
+    }
+    kept.truncate(max);
+    Ok(kept)
 }
 
 impl Detector for OnnxDetector {
@@ -166,7 +165,8 @@ impl Detector for OnnxDetector {
         let (w, h) = image.dimensions();
         let (tensor, placement) = image_tensor(image, (0, 0, w, h), self.model.input, true);
         let output = self.model.run(&tensor)?;
-        let kept = boxes(&output, self.layout, &self.config, self.model.input)?;
+        let (layout, input) = (self.layout, self.model.input);
+        let kept = boxes(&output, layout, &self.config, input, self.max_detections)?;
         Ok(kept
             .into_iter()
             .map(|c| {
@@ -196,6 +196,47 @@ impl Detector for OnnxDetector {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Suppression as written first: every candidate against every kept box, no limit.
+    fn reference(candidates: Vec<Candidate>, threshold: f32) -> Vec<Candidate> {
+        let mut kept: Vec<Candidate> = Vec::new();
+        for c in candidates {
+            if !kept
+                .iter()
+                .any(|k| k.class == c.class && iou(&k.corners, &c.corners) > threshold)
+            {
+                kept.push(c);
+            }
+        }
+        kept
+    }
+
+    proptest! {
+        #[test]
+        fn suppression_keeps_the_references_first_boxes(
+            boxes in proptest::collection::vec((0u8..40, 0u8..40, 1u8..30, 0usize..3, 0u16..1000), 0..80),
+            threshold in 0.0f32..1.0,
+            max in 1usize..40,
+        ) {
+            let candidates: Vec<Candidate> = boxes
+                .iter()
+                .map(|&(x, y, side, class, score)| {
+                    let (x, y, side) = (f32::from(x), f32::from(y), f32::from(side));
+                    Candidate {
+                        corners: [x, y, x + side, y + side],
+                        class,
+                        score: f32::from(score) / 1000.0,
+                        objectness: 1.0,
+                    }
+                })
+                .collect();
+            let ranked = rank(candidates);
+            let mut expected = reference(ranked.clone(), threshold);
+            expected.truncate(max);
+            prop_assert_eq!(suppress(ranked, threshold, max), expected);
+        }
+    }
 
     #[test]
     fn suppression_is_per_class() {
@@ -213,6 +254,7 @@ mod tests {
                 c(50.0, 0, 0.6),
             ]),
             0.45,
+            10,
         );
         let got: Vec<_> = kept.iter().map(|k| (k.corners[0], k.class)).collect();
         assert_eq!(got, [(0.0, 0), (1.0, 1), (50.0, 0)]);
