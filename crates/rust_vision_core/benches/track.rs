@@ -1,10 +1,13 @@
 //! The tracking stage's cost per frame: ByteTrack on 100 detections that move a few
-//! pixels a frame (the association of 100 tracks to 100 boxes, and the Kalman updates),
-//! and its worst case: `MAX_DETECTIONS` boxes that all overlap, jittering, so that every
-//! track competes for every detection.
+//! pixels a frame (the association of 100 tracks to 100 boxes, and the Kalman updates);
+//! a crowd of `MAX_DETECTIONS` boxes within 100 pixels of one another, placed anew each
+//! frame; and the assignment at its bounds: a group of 400 x 400 all allowed pairs (about
+//! the most matched exactly) and 2000 x 1000 (the most tracks, live and lost, against the
+//! most detections: matched greedily).
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use rust_vision_core::detect::MAX_DETECTIONS;
+use rust_vision_core::track::assign::assign;
 use rust_vision_core::track::{ByteTrack, ByteTrackConfig};
 use rust_vision_core::{BoundingBox, Detection};
 
@@ -75,19 +78,28 @@ fn bench(c: &mut Criterion) {
     let crowds: Vec<Vec<Detection>> = (0..16).map(crowd).collect();
     let mut tracker = ByteTrack::new(ByteTrackConfig::DEFAULT, 1);
     let mut f = 0;
-    let mut group = c.benchmark_group("worst case");
+    let mut group = c.benchmark_group("bounds");
     group.sample_size(10);
-    group.bench_function(
-        format!("bytetrack {MAX_DETECTIONS} overlapping detections"),
-        |b| {
-            b.iter(|| {
-                let mut detections = crowds[f % crowds.len()].clone();
-                tracker.update(&mut detections);
-                f += 1;
-                detections
+    group.bench_function(format!("bytetrack a crowd of {MAX_DETECTIONS}"), |b| {
+        b.iter(|| {
+            let mut detections = crowds[f % crowds.len()].clone();
+            tracker.update(&mut detections);
+            f += 1;
+            detections
+        })
+    });
+    for (rows, cols) in [(400, 400), (2 * MAX_DETECTIONS, MAX_DETECTIONS)] {
+        let cost: Vec<Vec<f64>> = (0..rows)
+            .map(|r| {
+                let row = (0..cols).map(|c| ((r * 7919 + c * 104_729) % 800) as f64 / 1000.0);
+                row.collect()
             })
-        },
-    );
+            .collect();
+        group.bench_function(format!("assign {rows} x {cols} allowed pairs"), |b| {
+            b.iter(|| assign(&cost, 0.8))
+        });
+    }
+    group.finish();
 }
 
 criterion_group!(benches, bench);

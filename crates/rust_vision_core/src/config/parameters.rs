@@ -323,7 +323,8 @@ pub const PARAMETERS: &[Param<PipelineConfig>] = &[
         "classifier_input_size",
         int(0, 0, MAX_INPUT_SIZE as i64),
         RUNTIME,
-        "classifier onnx: input width and height for models that leave it open; 0 for 224",
+        "classifier onnx: input width and height for models that leave it open; 0 for 224 \
+         (a model declaring more than 4096 is refused)",
         |c, v| {
             c.classifier_model.input_size = v.int() as u32;
             Ok(())

@@ -311,6 +311,8 @@ mod tests {
         assert_eq!(input_side(Some(640), 0, 320, "height"), Ok(640));
         assert_eq!(input_side(None, 0, 320, "height"), Ok(320));
         assert_eq!(input_side(None, 4096, 320, "height"), Ok(4096));
+        assert_eq!(input_side(Some(4096), 0, 320, "height"), Ok(4096));
+        assert!(input_side(Some(4097), 0, 320, "height").is_err());
         let declared = input_side(Some(100_000), 0, 320, "height").unwrap_err();
         assert_eq!(
             declared,

@@ -5,34 +5,49 @@
 //! greatest total `limit - cost` over the allowed pairs, which pathfinding's
 //! Kuhn-Munkres finds (on integers: the weights are scaled by 10^6).
 //!
-//! Kuhn-Munkres takes cubic time in the number of tracks and detections, but boxes only
-//! compete for one another where they overlap: the allowed pairs split the tracks and
-//! detections into groups that can be matched apart with the same result. Each group
-//! is matched exactly up to [`MAX_EXACT`] on its smaller side (a crowd of that many
-//! mutually overlapping boxes), and greedily, lowest cost first, beyond, so that no
-//! frame costs more than about `MAX_EXACT`² x its detections.
+//! Kuhn-Munkres takes cubic time, but boxes only compete for one another where they
+//! overlap: the allowed pairs split the tracks and detections into groups (boxes linked
+//! by chains of overlaps) that can be matched apart with the same total cost. A group of
+//! `s` x `l` (smaller and larger side) takes Kuhn-Munkres up to `s`² x `l` steps; groups
+//! within [`EXACT_STEPS`] (a crowd of 400 linked boxes, or 256 against 1000) are matched
+//! exactly, larger ones greedily, cheapest pair first (sorting their allowed pairs), so
+//! that a group's cost is bounded whatever the scene.
 
 use pathfinding::kuhn_munkres::kuhn_munkres;
 use pathfinding::matrix::Matrix;
 
 const SCALE: f64 = 1e6;
 
-/// Largest group (tracks or detections, whichever are fewer) matched exactly.
-pub const MAX_EXACT: usize = 128;
+/// Most Kuhn-Munkres steps (`s`² x `l` for a group of `s` x `l`) a group may take;
+/// larger groups are matched greedily.
+pub const EXACT_STEPS: usize = 1 << 26;
 
-/// The best matching of rows (tracks) to columns (detections) by `cost[row][col]`,
-/// leaving out pairs costing more than `limit`: (row, col) pairs.
+/// Whether a group of `rows` x `cols` is matched exactly.
+fn exact_fits(rows: usize, cols: usize) -> bool {
+    let (s, l) = (rows.min(cols), rows.max(cols));
+    s.saturating_mul(s).saturating_mul(l) <= EXACT_STEPS
+}
+
+/// The best matching of rows (tracks) to columns (detections) by `cost[row][col]` (every
+/// row as long), leaving out pairs costing more than `limit`: (row, col) pairs.
 pub fn assign(cost: &[Vec<f64>], limit: f64) -> Vec<(usize, usize)> {
+    let width = cost.first().map_or(0, Vec::len);
     let mut pairs = Vec::new();
     for (rows, cols) in groups(cost, limit) {
-        let sub: Vec<Vec<f64>> = rows
-            .iter()
-            .map(|&r| cols.iter().map(|&c| cost[r][c]).collect())
-            .collect();
-        let matched = if rows.len().min(cols.len()) <= MAX_EXACT {
-            exact(&sub, limit)
+        let copy: Vec<Vec<f64>>;
+        let group = if rows.len() == cost.len() && cols.len() == width {
+            cost
         } else {
-            greedy(&sub, limit)
+            copy = rows
+                .iter()
+                .map(|&r| cols.iter().map(|&c| cost[r][c]).collect())
+                .collect();
+            &copy
+        };
+        let matched = if exact_fits(rows.len(), cols.len()) {
+            exact(group, limit)
+        } else {
+            greedy(group, limit)
         };
         pairs.extend(matched.into_iter().map(|(r, c)| (rows[r], cols[c])));
     }
@@ -111,17 +126,21 @@ fn exact(cost: &[Vec<f64>], limit: f64) -> Vec<(usize, usize)> {
 
 /// A matching within `limit` taking the cheapest pair left first.
 fn greedy(cost: &[Vec<f64>], limit: f64) -> Vec<(usize, usize)> {
-    let mut allowed: Vec<(f64, usize, usize)> = cost
+    let mut allowed: Vec<(f64, u32, u32)> = cost
         .iter()
         .enumerate()
-        .flat_map(|(r, row)| row.iter().enumerate().map(move |(c, &v)| (v, r, c)))
+        .flat_map(|(r, row)| {
+            let pairs = row.iter().enumerate();
+            pairs.map(move |(c, &v)| (v, r as u32, c as u32))
+        })
         .filter(|&(v, _, _)| v <= limit)
         .collect();
-    allowed.sort_by(|a, b| a.0.total_cmp(&b.0));
+    allowed.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then((a.1, a.2).cmp(&(b.1, b.2))));
     let cols = cost.first().map_or(0, Vec::len);
     let (mut row_taken, mut col_taken) = (vec![false; cost.len()], vec![false; cols]);
     let mut pairs = Vec::new();
     for (_, r, c) in allowed {
+        let (r, c) = (r as usize, c as usize);
         if !row_taken[r] && !col_taken[c] {
             (row_taken[r], col_taken[c]) = (true, true);
             pairs.push((r, c));
@@ -170,18 +189,21 @@ mod tests {
     }
 
     #[test]
-    fn a_crowd_over_the_exact_size_is_matched_greedily() {
-        // MAX_EXACT + 1 tracks all overlapping MAX_EXACT + 2 detections: one group.
-        let n = MAX_EXACT + 1;
-        let cost: Vec<Vec<f64>> = (0..n)
+    fn groups_over_the_step_budget_are_matched_greedily() {
+        assert!(exact_fits(400, 400) && exact_fits(1000, 256) && !exact_fits(260, 1000));
+        assert!(exact_fits(0, usize::MAX) && !exact_fits(usize::MAX, usize::MAX));
+        // A group over the budget: every track overlaps every detection.
+        let (rows, cols) = (260, 1000);
+        assert!(!exact_fits(rows, cols));
+        let cost: Vec<Vec<f64>> = (0..rows)
             .map(|r| {
-                (0..n + 1)
+                (0..cols)
                     .map(|c| ((r * 7 + c * 13) % 50) as f64 / 100.0)
                     .collect()
             })
             .collect();
         let pairs = assign(&cost, 0.8);
-        assert_eq!(pairs.len(), n);
+        assert_eq!(pairs.len(), rows);
         assert!(is_matching(&pairs, &cost, 0.8));
         assert_eq!(pairs, greedy(&cost, 0.8));
     }

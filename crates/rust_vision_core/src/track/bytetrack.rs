@@ -126,7 +126,8 @@ impl ByteTrack {
     }
 
     /// Ends the tracks born last frame and not matched now, those lost longer than
-    /// `track_buffer` frames, and the longest lost beyond [`MAX_LOST`].
+    /// `track_buffer` frames, and the longest lost beyond [`MAX_LOST`] (of those lost
+    /// since the same frame, the later born).
     fn end_tracks(&mut self) {
         let (frame, buffer) = (self.frame, u64::from(self.config.track_buffer));
         self.tracks.retain(|t| match t.state {
@@ -143,8 +144,11 @@ impl ByteTrack {
         for &t in &lost[MAX_LOST..] {
             ended[t] = true;
         }
-        let mut ended = ended.into_iter();
-        self.tracks.retain(|_| !ended.next().unwrap_or(false));
+        let mut index = 0;
+        self.tracks.retain(|_| {
+            index += 1;
+            !ended[index - 1]
+        });
     }
 
     /// Indices of the tracks in a state `wanted` accepts.
@@ -181,7 +185,7 @@ impl ByteTrack {
             (track_free[t], det_free[d]) = (false, false);
         }
         let matched = pairs.iter().map(|&(t, d)| (tracks[t], dets[d])).collect();
-        let free = |indices: &[usize], free: &[bool]| -> Vec<usize> {
+        let unmatched = |indices: &[usize], free: &[bool]| -> Vec<usize> {
             indices
                 .iter()
                 .zip(free)
@@ -189,7 +193,8 @@ impl ByteTrack {
                 .map(|p| *p.0)
                 .collect()
         };
-        (matched, free(tracks, &track_free), free(dets, &det_free))
+        let (free_tracks, free_dets) = (unmatched(tracks, &track_free), unmatched(dets, &det_free));
+        (matched, free_tracks, free_dets)
     }
 
     /// Each matched track takes its detection's box, and the detection its id.

@@ -4,7 +4,7 @@
 //! already puts them in order (see [`crate::stages`]), and its state outlives pipeline
 //! swaps: [`Tracking`] keeps the tracks while the tracker's own settings stay the same.
 
-mod assign;
+pub mod assign;
 pub mod bytetrack;
 mod kalman;
 

@@ -186,7 +186,8 @@ fn from_shape(
 }
 
 /// A candidate box in input pixels.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy)]
+#[cfg_attr(test, derive(PartialEq))]
 pub struct Candidate {
     pub corners: [f32; 4],
     pub class: usize,

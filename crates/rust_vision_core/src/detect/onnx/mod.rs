@@ -51,6 +51,8 @@ pub struct OnnxDetector {
     layout: Layout,
     labels: Vec<String>,
     config: OnnxDetectorConfig,
+    /// The pipeline's `max_detections`, which it applies to every detector: here it also
+    /// stops suppression early (the detector is rebuilt when it changes).
     max_detections: usize,
 }
 
@@ -123,14 +125,18 @@ fn rank(mut candidates: Vec<Candidate>) -> Vec<Candidate> {
 /// `max_detections` 1000), whatever the model scores.
 fn suppress(candidates: Vec<Candidate>, threshold: f32, max: usize) -> Vec<Candidate> {
     let mut kept: Vec<Candidate> = Vec::new();
-    let mut by_class: BTreeMap<usize, Vec<[f32; 4]>> = BTreeMap::new();
+    // The indices in `kept` of each class's boxes.
+    let mut by_class: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for c in candidates {
         if kept.len() >= max {
             break;
         }
         let same_class = by_class.entry(c.class).or_default();
-        if !same_class.iter().any(|k| iou(k, &c.corners) > threshold) {
-            same_class.push(c.corners);
+        if !same_class
+            .iter()
+            .any(|&k| iou(&kept[k].corners, &c.corners) > threshold)
+        {
+            same_class.push(kept.len());
             kept.push(c);
         }
     }
