@@ -11,6 +11,24 @@ use rust_vision_core::track::assign::assign;
 use rust_vision_core::track::{ByteTrack, ByteTrackConfig};
 use rust_vision_core::{BoundingBox, Detection};
 
+/// A detection of one class at (`x`, `y`), of `size`, scoring `score`.
+fn detection(x: f32, y: f32, (width, height): (f32, f32), score: f32) -> Detection {
+    Detection {
+        bbox: BoundingBox {
+            x,
+            y,
+            width,
+            height,
+        },
+        class_id: 0,
+        label: "object".into(),
+        score,
+        objectness: 0.9,
+        classification: None,
+        track_id: 0,
+    }
+}
+
 /// 100 boxes on a 10 x 10 grid, each moving its own way and back (continuously: the
 /// frames loop without a jump), in frame `f` of 128; a quarter of them score low.
 fn frame(f: u32) -> Vec<Detection> {
@@ -19,20 +37,8 @@ fn frame(f: u32) -> Vec<Detection> {
         .map(|i| {
             let (gx, gy) = ((i % 10) as f32, (i / 10) as f32);
             let (vx, vy) = ((i % 7) as f32 - 3.0, (i % 5) as f32 - 2.0);
-            Detection {
-                bbox: BoundingBox {
-                    x: gx * 180.0 + vx * t * 0.5,
-                    y: gy * 100.0 + vy * t * 0.5,
-                    width: 60.0,
-                    height: 80.0,
-                },
-                class_id: 0,
-                label: "object".into(),
-                score: if i % 4 == 0 { 0.3 } else { 0.9 },
-                objectness: 0.9,
-                classification: None,
-                track_id: 0,
-            }
+            let (x, y) = (gx * 180.0 + vx * t * 0.5, gy * 100.0 + vy * t * 0.5);
+            detection(x, y, (60.0, 80.0), if i % 4 == 0 { 0.3 } else { 0.9 })
         })
         .collect()
 }
@@ -46,20 +52,7 @@ fn crowd(f: u32) -> Vec<Detection> {
         (state >> 16) as f32 / 65536.0 * 100.0
     };
     (0..MAX_DETECTIONS)
-        .map(|_| Detection {
-            bbox: BoundingBox {
-                x: next(),
-                y: next(),
-                width: 200.0,
-                height: 200.0,
-            },
-            class_id: 0,
-            label: "object".into(),
-            score: 0.9,
-            objectness: 0.9,
-            classification: None,
-            track_id: 0,
-        })
+        .map(|_| detection(next(), next(), (200.0, 200.0), 0.9))
         .collect()
 }
 
